@@ -1,0 +1,58 @@
+"""What a chapter notebook calls: run (or reuse) its experiments at a scale, and gather the results.
+
+Full-scale runs live in data/results/<chapter>/<name>/ and are committed with their provenance; a
+chapter reuses one when its config fingerprint matches, unless `retrain` is set. Smoke runs train afresh
+every time, under _build/runs/, so that they test the code rather than a cache.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from . import io
+from .config import TrainConfig, check_scale
+from .train import Run, fit, load_run
+
+
+def run_dir(chapter: str, name: str, scale: str) -> Path:
+    root = io.repo_root()
+    base = root / "data" / "results" if scale == "full" else root / "_build" / "runs"
+    return base / chapter / name
+
+
+def run(experiment, cfg: TrainConfig, *, chapter: str, name: str, scale: str,
+        retrain: bool = False, progress: bool | None = None) -> Run:
+    check_scale(scale)
+    if progress is None:
+        progress = os.environ.get("AUGRNN_PROGRESS", "1") != "0"
+    where = run_dir(chapter, name, scale)
+    if scale == "full" and not retrain:
+        done = load_run(experiment, cfg, where)
+        if done is not None:
+            return done
+    if scale == "smoke" or retrain:
+        shutil.rmtree(where, ignore_errors=True)
+    return fit(experiment, cfg, where, progress=progress)
+
+
+def metrics_table(runs: dict[str, Run]) -> pd.DataFrame:
+    """All runs' metrics in one long table, with the run's label and seed as columns."""
+    frames = []
+    for label, r in runs.items():
+        df = r.metrics.copy()
+        df.insert(0, "run", label)
+        df.insert(1, "seed", r.config.seed)
+        frames.append(df)
+    return pd.concat(frames, ignore_index=True)
+
+
+def mean_sd(values) -> str:
+    """'mean ± sd (n=k)' for a headline number over seeds."""
+    s = pd.Series(list(values), dtype=float)
+    if len(s) == 1:
+        return f"{s.iloc[0]:.3g} (n=1)"
+    return f"{s.mean():.3g} ± {s.std(ddof=1):.2g} (n={len(s)})"

@@ -1,0 +1,66 @@
+"""Atomic file writes and the repository's folders.
+
+Every file the project writes goes through a temporary file and `os.replace`, so an interrupted run
+leaves either the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+
+def _atomic(path: Path, write) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def write_bytes(path, data: bytes) -> Path:
+    return _atomic(path, lambda f: f.write(data))
+
+
+def write_text(path, text: str) -> Path:
+    return write_bytes(path, text.encode())
+
+
+def write_json(path, obj) -> Path:
+    return write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def read_json(path):
+    return json.loads(Path(path).read_text())
+
+
+def save_torch(path, obj) -> Path:
+    return _atomic(path, lambda f: torch.save(obj, f))
+
+
+def repo_root() -> Path:
+    """The checkout this package runs from: $AUGRNN_ROOT, else the first parent with pyproject.toml
+    and book/ (searched from the working directory, then from this file)."""
+    if os.environ.get("AUGRNN_ROOT"):
+        return Path(os.environ["AUGRNN_ROOT"]).resolve()
+    for start in (Path.cwd().resolve(), Path(__file__).resolve()):
+        for d in (start, *start.parents):
+            if (d / "pyproject.toml").is_file() and (d / "book").is_dir():
+                return d
+    raise FileNotFoundError(
+        "cannot find the augrnn repository (a folder with pyproject.toml and book/); "
+        "run from inside a clone or set AUGRNN_ROOT"
+    )

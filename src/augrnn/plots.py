@@ -1,0 +1,83 @@
+"""Plot and table helpers shared by every chapter."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from . import io
+
+
+def heatmap(weights, *, x_labels=None, y_labels=None, xlabel="", ylabel="", title="", ax=None,
+            cmap="viridis", vmin=0.0, vmax=None, annotate=False):
+    """An attention heatmap: rows are what attends (queries, output steps), columns what is attended."""
+    w = np.asarray(weights.detach().cpu() if hasattr(weights, "detach") else weights, dtype=float)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(3, 0.35 * w.shape[1] + 1.5), max(2, 0.35 * w.shape[0] + 1)))
+    sns.heatmap(w, ax=ax, cmap=cmap, vmin=vmin, vmax=vmax, annot=annotate, fmt=".2f",
+                xticklabels=x_labels if x_labels is not None else "auto",
+                yticklabels=y_labels if y_labels is not None else "auto",
+                cbar_kws={"label": "weight"})
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return ax
+
+
+def learning_curves(df: pd.DataFrame, *, x="examples", y="loss", hue="run", ax=None,
+                    logy=False, title="", ylabel=None):
+    """Mean over seeds per `hue` group, with a band from the lowest to the highest seed."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    for label, group in df.groupby(hue, sort=False):
+        stats = group.groupby(x)[y].agg(["mean", "min", "max"])
+        line, = ax.plot(stats.index, stats["mean"], label=f"{label}")
+        ax.fill_between(stats.index, stats["min"], stats["max"], alpha=0.2, color=line.get_color())
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(x)
+    ax.set_ylabel(ylabel or y)
+    ax.set_title(title)
+    ax.legend(frameon=False)
+    return ax
+
+
+def summarise(values: pd.Series) -> dict:
+    s = pd.Series(values, dtype=float)
+    return {"mean": s.mean(), "sd": s.std(ddof=1) if len(s) > 1 else float("nan"),
+            "min": s.min(), "max": s.max(), "n": len(s)}
+
+
+def compare_table(ours: pd.DataFrame, reference: pd.DataFrame, *, on=("experiment", "metric"),
+                  digits=3) -> pd.DataFrame:
+    """Paper beside ours.
+
+    ours: one row per seed, with the `on` columns and `value`.
+    reference: rows of data/reference/*.csv (`on` columns, value, source, certainty).
+    Returns one row per `on` key: the paper's value and source, our mean ± sd over seeds, min-max, n.
+    """
+    on = list(on)
+    agg = ours.groupby(on, sort=False)["value"].apply(lambda v: pd.Series(summarise(v))).unstack()
+    fmt = lambda x: "–" if pd.isna(x) else f"{x:.{digits}g}"
+    table = pd.DataFrame({
+        "ours (mean ± sd)": [f"{fmt(m)} ± {fmt(s)}" for m, s in zip(agg["mean"], agg["sd"])],
+        "ours (min–max)": [f"{fmt(a)}–{fmt(b)}" for a, b in zip(agg["min"], agg["max"])],
+        "seeds": agg["n"].astype(int).values,
+    }, index=agg.index)
+    ref = reference.set_index(on)[["value", "source", "certainty"]] if len(reference) else None
+    if ref is not None:
+        ref = ref.rename(columns={"value": "paper"})
+        table = ref.join(table, how="right")
+        table["paper"] = table["paper"].fillna("–")
+        table = table.fillna("")
+        table = table[["paper", "ours (mean ± sd)", "ours (min–max)", "seeds", "source", "certainty"]]
+    return table
+
+
+def reference(name: str) -> pd.DataFrame:
+    """Published numbers from data/reference/<name>.csv (each row names its paper, table or figure)."""
+    path = io.repo_root() / "data" / "reference" / f"{name}.csv"
+    return pd.read_csv(path, dtype={"value": str})
+

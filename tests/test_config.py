@@ -1,0 +1,53 @@
+from dataclasses import dataclass
+
+import pytest
+
+from augrnn.config import ConfigError, TrainConfig, bounded, check_scale, choice
+
+
+@dataclass(frozen=True)
+class Demo(TrainConfig):
+    width: int = bounded(8, 1, 64)
+    cell: str = choice("lstm", ("lstm", "gru"))
+    rate: float = bounded(0.5, 0.0, 1.0, lo_open=True)
+
+
+def test_defaults_are_valid():
+    assert Demo().width == 8
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"width": 0}, ["Demo.width", "1 <= value <= 64"]),
+    ({"width": 2.5}, ["Demo.width", "whole number"]),
+    ({"cell": "rnn"}, ["Demo.cell", "'lstm', 'gru'"]),
+    ({"rate": 0.0}, ["Demo.rate", "0.0 < value <= 1.0"]),
+    ({"lr": -1.0}, ["Demo.lr"]),
+    ({"device": "tpu"}, ["Demo.device", "'auto', 'cpu', 'cuda', 'mps'"]),
+    ({"width": "8"}, ["Demo.width", "must be a number"]),
+])
+def test_bad_values_name_the_parameter_and_what_is_allowed(kwargs, words):
+    with pytest.raises(ConfigError) as err:
+        Demo(**kwargs)
+    for w in words:
+        assert w in str(err.value)
+
+
+def test_unknown_parameter_lists_the_known_ones():
+    with pytest.raises(ConfigError, match=r"unknown parameter\(s\) 'widht' for Demo; allowed: .*width"):
+        Demo.from_dict({"widht": 3})
+    with pytest.raises(ConfigError, match="widht"):
+        Demo().replace(widht=3)
+
+
+def test_fingerprint_tracks_what_changes_numbers_only():
+    a = Demo()
+    assert a.fingerprint() == Demo(device="cpu", checkpoint_every=7).fingerprint()
+    assert a.fingerprint() != Demo(seed=1).fingerprint()
+    assert a.fingerprint() != Demo(width=9).fingerprint()
+    assert Demo.from_dict(a.to_dict()) == a
+
+
+def test_scale_check():
+    assert check_scale("smoke") == "smoke"
+    with pytest.raises(ConfigError, match="scale = 'huge' is not allowed; choose one of 'smoke', 'full'"):
+        check_scale("huge")

@@ -1,0 +1,59 @@
+import pandas as pd
+import pytest
+import torch
+
+from augrnn import train
+from augrnn.lookup import Lookup, LookupConfig
+
+CFG = LookupConfig(steps=40, batch_size=16, lr=3e-3, log_every=5, checkpoint_every=10, eval_batch=64)
+
+
+def test_same_seed_same_numbers():
+    a = train.fit(Lookup(), CFG, None, progress=False).metrics
+    b = train.fit(Lookup(), CFG, None, progress=False).metrics
+    pd.testing.assert_frame_equal(a, b)
+    c = train.fit(Lookup(), CFG.replace(seed=1), None, progress=False).metrics
+    assert not a["loss"].equals(c["loss"])
+
+
+def test_interrupted_run_resumes_to_the_same_metrics(tmp_path):
+    whole = train.fit(Lookup(), CFG, tmp_path / "whole", progress=False)
+    with pytest.raises(train.Interrupted):
+        train.fit(Lookup(), CFG, tmp_path / "cut", progress=False, stop_at=27)  # last checkpoint: 20
+    assert (tmp_path / "cut" / train.CHECKPOINT).exists()
+    assert pd.read_csv(tmp_path / "cut" / train.METRICS)["step"].max() == 20
+    resumed = train.fit(Lookup(), CFG, tmp_path / "cut", progress=False)
+    pd.testing.assert_frame_equal(whole.metrics, resumed.metrics)
+    for k, v in whole.model.state_dict().items():
+        assert torch.equal(v, resumed.model.state_dict()[k]), k
+    # finished: the checkpoint is gone, no temporary files are left behind
+    assert not (tmp_path / "cut" / train.CHECKPOINT).exists()
+    assert not list((tmp_path / "cut").glob("*.tmp"))
+    assert resumed.provenance["fingerprint"] == CFG.fingerprint()
+
+
+def test_checkpoint_of_another_config_is_not_resumed(tmp_path):
+    with pytest.raises(train.Interrupted):
+        train.fit(Lookup(), CFG, tmp_path, progress=False, stop_at=15)
+    other = CFG.replace(lr=1e-3)
+    run = train.fit(Lookup(), other, tmp_path, progress=False)
+    fresh = train.fit(Lookup(), other, None, progress=False)
+    pd.testing.assert_frame_equal(run.metrics, fresh.metrics)
+
+
+def test_finished_run_is_reused_only_for_the_same_fingerprint(tmp_path):
+    done = train.fit(Lookup(), CFG, tmp_path, progress=False)
+    again = train.load_run(Lookup(), CFG, tmp_path)
+    pd.testing.assert_frame_equal(done.metrics, again.metrics)
+    assert again.provenance["wall_time_s"] > 0
+    assert set(again.provenance) >= {"commit", "config", "seed", "hardware", "versions", "wall_time_s"}
+    assert train.load_run(Lookup(), CFG.replace(steps=41), tmp_path) is None
+
+
+def test_device_auto_falls_back_to_cpu_without_gpu():
+    dev = train.pick_device("auto")
+    assert dev.type in {"cuda", "mps", "cpu"}
+    if not torch.cuda.is_available():
+        assert dev.type in {"cpu", "mps"}
+        with pytest.raises(RuntimeError, match="device='cuda'"):
+            train.pick_device("cuda")
