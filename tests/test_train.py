@@ -57,3 +57,17 @@ def test_device_auto_falls_back_to_cpu_without_gpu():
         assert dev.type in {"cpu", "mps"}
         with pytest.raises(RuntimeError, match="device='cuda'"):
             train.pick_device("cuda")
+
+
+def test_warmdown_schedule():
+    cfg = LookupConfig(steps=100, lr=1.0, warmdown=0.25)
+    assert [train.learning_rate(cfg, s) for s in (0, 74, 75, 87.5, 99)] == [1.0, 1.0, 1.0, 0.5, 0.04]
+    assert train.learning_rate(cfg.replace(warmdown=0.0), 99) == 1.0
+
+
+def test_interrupted_run_with_warmdown_resumes_exactly(tmp_path):
+    cfg = CFG.replace(warmdown=0.5)
+    whole = train.fit(Lookup(), cfg, None, progress=False)
+    with pytest.raises(train.Interrupted):
+        train.fit(Lookup(), cfg, tmp_path, progress=False, stop_at=33)
+    pd.testing.assert_frame_equal(whole.metrics, train.fit(Lookup(), cfg, tmp_path, progress=False).metrics)

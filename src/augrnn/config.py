@@ -113,6 +113,7 @@ class TrainConfig(Config):
     optimizer: str = choice("adam", ("adam", "rmsprop"))
     momentum: float = bounded(0.9, 0.0, 1.0)  # only RMSProp uses it (NTM paper: 0.9)
     clip: float = bounded(10.0, 0.0)  # max gradient norm; 0 turns clipping off
+    warmdown: float = bounded(0.0, 0.0, 1.0)  # last fraction of steps over which lr falls linearly to 0
     log_every: int = bounded(50, 1)
     checkpoint_every: int = bounded(500, 1, fingerprint=False)
     device: str = choice("auto", ("auto", "cpu", "cuda", "mps"), fingerprint=False)

@@ -81,3 +81,23 @@ def reference(name: str) -> pd.DataFrame:
     path = io.repo_root() / "data" / "reference" / f"{name}.csv"
     return pd.read_csv(path, dtype={"value": str})
 
+
+
+def sequence_panels(panels, *, title="", height=1.2, cmap="gray_r", xlabel="time step"):
+    """Stacked images sharing one time axis: each panel is (label, array channels x time).
+
+    Used for the NTM figures: inputs and outputs above the read and write weightings (locations x
+    time), all aligned on the same time steps.
+    """
+    fig, axes = plt.subplots(len(panels), 1, figsize=(8, height * len(panels) + 0.6), sharex=True,
+                             squeeze=False)
+    for ax, (label, arr) in zip(axes[:, 0], panels):
+        a = np.asarray(arr.detach().cpu() if hasattr(arr, "detach") else arr, dtype=float)
+        ax.imshow(a, aspect="auto", cmap=cmap, interpolation="nearest", vmin=0, vmax=max(1.0, a.max()))
+        ax.set_ylabel(label, rotation=0, ha="right", va="center")
+        ax.set_yticks([])
+    axes[-1, 0].set_xlabel(xlabel)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -57,6 +57,14 @@ def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
     return torch.optim.Adam(params, lr=cfg.lr)
 
 
+def learning_rate(cfg: TrainConfig, step: int) -> float:
+    """Constant, then (with cfg.warmdown > 0) a linear fall to zero over the last steps."""
+    start = cfg.steps * (1 - cfg.warmdown)
+    if cfg.warmdown == 0 or step < start:
+        return cfg.lr
+    return cfg.lr * max(0.0, (cfg.steps - step) / (cfg.steps - start))
+
+
 @dataclass
 class Run:
     config: TrainConfig
@@ -121,6 +129,9 @@ def fit(
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress,
                file=sys.stderr, mininterval=2.0, desc=type(cfg).__name__, leave=False)
     for step in bar:
+        if cfg.warmdown:
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(cfg, step)
         batch = experiment.batch(cfg, step, step_generator(cfg.seed, step, device), device)
         loss, metrics = experiment.loss(model, batch)
         optimizer.zero_grad(set_to_none=True)
