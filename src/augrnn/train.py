@@ -123,6 +123,8 @@ def fit(
         io.write_text(run_dir / METRICS, pd.DataFrame(rows).to_csv(index=False))
 
     started = provenance.now()
+    root = io.repo_root() if run_dir else None
+    commit = provenance.git_commit(root) if root else "unknown"  # the code this run starts from
     t0 = time.time()
     sums: dict[str, torch.Tensor] = {}
     model.train()
@@ -166,9 +168,8 @@ def fit(
     bar.close()
     model.eval()
 
-    root = io.repo_root() if run_dir else None
     record = {
-        "commit": provenance.git_commit(root) if root else "unknown",
+        "commit": commit,
         "config": cfg.to_dict(),
         "config_class": type(cfg).__name__,
         "fingerprint": fingerprint,
