@@ -65,8 +65,8 @@ def test_warmdown_schedule():
     assert train.learning_rate(cfg.replace(warmdown=0.0), 99) == 1.0
 
 
-def test_interrupted_run_with_warmdown_resumes_exactly(tmp_path):
-    cfg = CFG.replace(warmdown=0.5)
+def test_interrupted_run_with_warmdown_and_gradient_noise_resumes_exactly(tmp_path):
+    cfg = CFG.replace(warmdown=0.5, grad_noise=0.01)  # noise draws from the checkpointed RNG
     whole = train.fit(Lookup(), cfg, None, progress=False)
     with pytest.raises(train.Interrupted):
         train.fit(Lookup(), cfg, tmp_path, progress=False, stop_at=33)

@@ -114,6 +114,7 @@ class TrainConfig(Config):
     momentum: float = bounded(0.9, 0.0, 1.0)  # only RMSProp uses it (NTM paper: 0.9)
     clip: float = bounded(10.0, 0.0)  # max gradient norm; 0 turns clipping off
     warmdown: float = bounded(0.0, 0.0, 1.0)  # last fraction of steps over which lr falls linearly to 0
+    grad_noise: float = bounded(0.0, 0.0)  # eta: Gaussian gradient noise of variance eta / (1 + t)^0.55
     log_every: int = bounded(50, 1)
     checkpoint_every: int = bounded(500, 1, fingerprint=False)
     device: str = choice("auto", ("auto", "cpu", "cuda", "mps"), fingerprint=False)

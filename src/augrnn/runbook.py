@@ -69,7 +69,6 @@ def execute(root: Path, notebooks: list[Path], parameters: dict, scale: str) -> 
 
     out_dir = root / EXECUTED
     timings_path = out_dir / "timings.json"
-    timings = io.read_json(timings_path) if timings_path.exists() else {}
     os.environ.setdefault("AUGRNN_PROGRESS", "0")  # the kernels inherit it: no progress bars in the book
     for nb in notebooks:
         rel = nb.relative_to(root)
@@ -91,6 +90,7 @@ def execute(root: Path, notebooks: list[Path], parameters: dict, scale: str) -> 
             raise
         os.replace(tmp, target)
         seconds = round(time.time() - t0, 1)
+        timings = io.read_json(timings_path) if timings_path.exists() else {}  # re-read: runs may overlap
         timings[f"{rel.stem}:{scale}"] = {"notebook": str(rel), "scale": scale, "wall_time_s": seconds}
         io.write_json(timings_path, timings)
         if scale == "full":
@@ -99,7 +99,6 @@ def execute(root: Path, notebooks: list[Path], parameters: dict, scale: str) -> 
             recorded[rel.stem] = {"scale": scale, "wall_time_s": seconds, "finished": time.strftime("%Y-%m-%d")}
             io.write_json(results, recorded)
         print(f"[runbook] {rel}: {seconds:.1f} s", flush=True)
-    return timings
 
 
 def stage(root: Path) -> Path:

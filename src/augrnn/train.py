@@ -140,6 +140,12 @@ def fit(
         loss.backward()
         if cfg.clip > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+        if cfg.grad_noise:
+            # Neelakantan et al. 2015 (gradient noise): sigma^2 = eta / (1 + t)^0.55, after clipping.
+            std = (cfg.grad_noise / (1 + step) ** 0.55) ** 0.5
+            for p in model.parameters():
+                if p.grad is not None:
+                    p.grad.add_(torch.randn_like(p.grad) * std)
         optimizer.step()
         # Accumulate on the device; the only host sync is at log steps.
         for k, v in metrics.items():
