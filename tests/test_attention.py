@@ -53,3 +53,22 @@ def test_soft_lookup_learns_and_uniform_does_not():
     uni = fit(Lookup(), cfg.replace(attention="uniform"), None, progress=False).metrics.iloc[-1]
     assert dot["test_slot_accuracy"] > 0.9
     assert uni["test_slot_accuracy"] < 0.3
+
+
+def test_additive_scores_by_hand():
+    from augrnn.attention import additive_scores
+
+    q = torch.tensor([[[0.5, -1.0]]])  # already W s
+    k = torch.tensor([[[1.0, 0.0], [0.0, 2.0]]])  # already U h
+    v = torch.tensor([2.0, 1.0])
+    expected = torch.tensor([[[2 * math.tanh(1.5) + math.tanh(-1.0), 2 * math.tanh(0.5) + math.tanh(1.0)]]])
+    assert torch.allclose(additive_scores(q, k, v), expected)
+
+
+def test_general_scores_by_hand():
+    from augrnn.attention import general_scores
+
+    q = torch.tensor([[[1.0, 2.0]]])
+    k = torch.tensor([[[1.0, 0.0, 1.0]]])
+    w = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 3.0]])  # q W = [1, 2, 6]
+    assert torch.allclose(general_scores(q, k, w), torch.tensor([[[7.0]]]))

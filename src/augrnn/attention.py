@@ -20,6 +20,21 @@ def dot_scores(query: torch.Tensor, keys: torch.Tensor, scale: bool = True) -> t
     return s / math.sqrt(query.shape[-1]) if scale else s
 
 
+def additive_scores(query_proj: torch.Tensor, keys_proj: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Additive (Bahdanau) scores, eq. 6 and appendix A.1.2: e_ij = v^T tanh(W s_i + U h_j).
+
+    query_proj = W s: B x Q x A, keys_proj = U h: B x N x A (project the keys once per sequence),
+    v: A -> scores B x Q x N.
+    """
+    return torch.tanh(query_proj.unsqueeze(2) + keys_proj.unsqueeze(1)) @ v
+
+
+def general_scores(query: torch.Tensor, keys: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Luong et al. 2015 'general': score(h_t, h_s) = h_t^T W h_s. query B x Q x D, keys B x N x E,
+    weight D x E -> B x Q x N."""
+    return (query @ weight) @ keys.transpose(-1, -2)
+
+
 def attend(scores: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None = None):
     """Softmax over the last axis of `scores`, then the weighted sum of `values`.
 
