@@ -1,0 +1,160 @@
+"""English -> French translation with and without attention (Bahdanau et al. 2014, at small scale).
+
+The corpus is built once per config from `augrnn.corpus` (CLDR locale data), encoded to padded
+tensors on the device; a training step samples rows of it. BLEU comes from sacrebleu on detokenised
+(space-joined) output, overall and by source length, and separately for sentences without unknown
+words, as in Bahdanau's Table 1.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from functools import lru_cache
+
+import torch
+from torch.nn import functional as F
+
+from .config import TrainConfig, bounded, choice
+from .corpus import make_pairs
+from .seq2seq import Decoder, TextEncoder
+
+PAD, BOS, EOS, UNK = 0, 1, 2, 3
+SPECIALS = ("<pad>", "<s>", "</s>", "<unk>")
+
+
+@dataclass(frozen=True)
+class TranslationConfig(TrainConfig):
+    attention: str = choice("additive", ("additive", "dot", "general", "none"))
+    train_pairs: int = bounded(20000, 10, 10_000_000)
+    test_pairs: int = bounded(500, 10, 1_000_000)
+    max_clauses: int = bounded(4, 1, 20)
+    data_seed: int = bounded(0, 0)
+    embed: int = bounded(64, 1, 4096)
+    hidden: int = bounded(128, 1, 4096)
+    max_out: int = bounded(120, 1, 10000)
+    beam: int = bounded(1, 1, 64)  # 1: greedy decoding
+
+
+class Vocab:
+    def __init__(self, sentences):
+        words = sorted({w for s in sentences for w in s})
+        self.itos = list(SPECIALS) + words
+        self.stoi = {w: i for i, w in enumerate(self.itos)}
+
+    def __len__(self):
+        return len(self.itos)
+
+    def encode(self, words, eos=False):
+        ids = [self.stoi.get(w, UNK) for w in words]
+        return ids + [EOS] if eos else ids
+
+    def decode(self, ids):
+        out = []
+        for i in ids:
+            if i == EOS:
+                break
+            if i not in (PAD, BOS):
+                out.append(self.itos[i])
+        return out
+
+
+def pad(rows, length=None):
+    length = length or max(len(r) for r in rows)
+    return torch.tensor([r + [PAD] * (length - len(r)) for r in rows])
+
+
+@lru_cache(maxsize=4)
+def corpus(train_pairs: int, test_pairs: int, max_clauses: int, data_seed: int):
+    """The tokenised corpus, its vocabularies (from the training split only) and encodings."""
+    train = make_pairs(train_pairs, "train", data_seed, max_clauses)
+    test = make_pairs(test_pairs, "test", data_seed, max_clauses)
+    src_vocab, tgt_vocab = Vocab(e for e, _ in train), Vocab(f for _, f in train)
+    enc = lambda pairs: (pad([src_vocab.encode(e) for e, _ in pairs]),
+                         [len(e) for e, _ in pairs],
+                         pad([tgt_vocab.encode(f, eos=True) for _, f in pairs]))
+    return {"train": train, "test": test, "src": src_vocab, "tgt": tgt_vocab,
+            "train_enc": enc(train), "test_enc": enc(test)}
+
+
+class Seq2Seq(torch.nn.Module):
+    def __init__(self, cfg: TranslationConfig, src_size: int, tgt_size: int):
+        super().__init__()
+        self.encoder = TextEncoder(src_size, cfg.embed, cfg.hidden // 2)
+        self.decoder = Decoder(tgt_size, self.encoder.dim, cfg.embed, cfg.hidden,
+                               None if cfg.attention == "none" else cfg.attention)
+
+    def forward(self, src, lengths, tgt):
+        enc = self.encoder(src, lengths)
+        inputs = torch.cat([torch.full_like(tgt[:, :1], BOS), tgt[:, :-1]], 1)
+        return self.decoder(enc, inputs)
+
+    @torch.no_grad()
+    def translate(self, src, lengths, max_len, beam=1):
+        enc = self.encoder(src, lengths)
+        if beam == 1:
+            return self.decoder.greedy(enc, BOS, EOS, max_len)
+        return self.decoder.beam(enc, BOS, EOS, max_len, beam), None
+
+
+def _data(cfg: TranslationConfig):
+    return corpus(cfg.train_pairs, cfg.test_pairs, cfg.max_clauses, cfg.data_seed)
+
+
+@lru_cache(maxsize=4)
+def _on_device(cfg: TranslationConfig, device: str):
+    """The encoded training split, moved to the device once."""
+    src, lengths, tgt = _data(cfg)["train_enc"]
+    return src.to(device), lengths, tgt.to(device), (tgt != PAD).sum(1).tolist()
+
+
+class Translation:
+    """Plugs translation into augrnn.train.fit."""
+
+    def build_model(self, cfg):
+        d = _data(cfg)
+        return Seq2Seq(cfg, len(d["src"]), len(d["tgt"]))
+
+    def batch(self, cfg, step, g, device):
+        src, lengths, tgt, tgt_len = _on_device(cfg, str(device))
+        # Rows are drawn on the host: their lengths are needed there (for packing), and known there.
+        rows = random.Random(g.initial_seed()).sample(range(len(lengths)), cfg.batch_size)
+        src_len = [lengths[r] for r in rows]
+        idx = torch.tensor(rows, device=device)
+        return {"src": src[idx, : max(src_len)], "len": src_len,
+                "tgt": tgt[idx, : max(tgt_len[r] for r in rows)]}
+
+    def loss(self, model, b):
+        logits, _ = model(b["src"], b["len"], b["tgt"])
+        loss = F.cross_entropy(logits.transpose(1, 2), b["tgt"], ignore_index=PAD)
+        return loss, {"loss": loss}
+
+    def evaluate(self, model, cfg, device, n: int = 200):
+        return {"test_bleu": bleu_scores(model, cfg, device, n)["bleu"]}
+
+
+def translate_test(model, cfg, device, n=None, beam=None):
+    """Hypotheses and references (token lists) for the first n test pairs."""
+    d = _data(cfg)
+    src, lengths, _ = d["test_enc"]
+    n = min(n or len(lengths), len(lengths))
+    hyps = []
+    for start in range(0, n, 128):
+        stop = min(n, start + 128)
+        lens = lengths[start:stop]
+        out, _ = model.translate(src[start:stop, : max(lens)].to(device), lens, cfg.max_out, beam or cfg.beam)
+        hyps += [d["tgt"].decode(row) for row in out.tolist()]
+    return hyps, [f for _, f in d["test"][:n]], [e for e, _ in d["test"][:n]]
+
+
+def bleu_scores(model, cfg, device, n=None, beam=None) -> dict:
+    import sacrebleu
+
+    hyps, refs, srcs = translate_test(model, cfg, device, n, beam)
+    score = lambda h, r: sacrebleu.corpus_bleu([" ".join(x) for x in h], [[" ".join(x) for x in r]],
+                                               tokenize="none").score if h else float("nan")
+    known = _data(cfg)["src"].stoi
+    no_unk = [i for i, s in enumerate(srcs) if all(w in known for w in s)]
+    return {"bleu": score(hyps, refs),
+            "bleu_no_unk": score([hyps[i] for i in no_unk], [refs[i] for i in no_unk]),
+            "hyps": hyps, "refs": refs, "srcs": srcs}
