@@ -51,3 +51,17 @@ def test_scale_check():
     assert check_scale("smoke") == "smoke"
     with pytest.raises(ConfigError, match="scale = 'huge' is not allowed; choose one of 'smoke', 'full'"):
         check_scale("huge")
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(scale="big"), "scale = 'big' is not allowed"),
+    (dict(scale="smoke", retrain="yes"), "retrain = 'yes' is not allowed; choose one of True, False"),
+    (dict(scale="smoke", seeds=0), "seeds = 0 is out of range"),
+    (dict(scale="smoke", seeds=True), "seeds = True is out of range"),
+])
+def test_chapter_parameters_are_checked(kwargs, words):
+    from augrnn.book import check_parameters
+
+    with pytest.raises(ConfigError, match=words):
+        check_parameters(**kwargs)
+    check_parameters("full", False, 3)

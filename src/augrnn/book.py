@@ -14,8 +14,17 @@ from pathlib import Path
 import pandas as pd
 
 from . import io
-from .config import TrainConfig, check_scale
+from .config import ConfigError, TrainConfig, check_scale
 from .train import Run, fit, load_run
+
+
+def check_parameters(scale, retrain=False, seeds=1) -> None:
+    """The checks every chapter makes on its papermill parameters, before any work starts."""
+    check_scale(scale)
+    if not isinstance(retrain, bool):
+        raise ConfigError(f"retrain = {retrain!r} is not allowed; choose one of True, False")
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ConfigError(f"seeds = {seeds!r} is out of range; allowed: a whole number >= 1")
 
 
 def run_dir(chapter: str, name: str, scale: str) -> Path:
