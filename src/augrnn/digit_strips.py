@@ -54,15 +54,22 @@ def digit_images(test_share: float):
     return images[train], labels[train], images[test], labels[test]
 
 
+@lru_cache(maxsize=4)
+def _on_device(test_share: float, device: str):
+    return tuple(t.to(device) for t in digit_images(test_share))
+
+
 def strip_batch(cfg: StripConfig, batch: int, g: torch.Generator, device, split="train", n_digits=None):
     """Strips B x 1 x 8 x (8k) of k digits (k per batch), targets B x (k+1) ending in EOS."""
-    tr_x, tr_y, te_x, te_y = digit_images(cfg.test_share)
+    tr_x, tr_y, te_x, te_y = _on_device(cfg.test_share, str(device))
     images, labels = (tr_x, tr_y) if split == "train" else (te_x, te_y)
     k = n_digits or random.Random(g.initial_seed()).randint(cfg.min_digits, cfg.max_digits)
+    # Which images: drawn on the host from the step's seed (the same numbers on every device).
     idx = torch.randint(0, len(labels), (batch, k), generator=torch.Generator().manual_seed(g.initial_seed()))
+    idx = idx.to(device)
     x = images[idx].permute(0, 2, 1, 3).reshape(batch, 1, 8, 8 * k)  # side by side
-    y = torch.cat([labels[idx], torch.full((batch, 1), EOS)], 1)
-    return {"x": x.to(device), "y": y.to(device)}
+    eos = torch.full((batch, 1), EOS, device=labels.device)
+    return {"x": x, "y": torch.cat([labels[idx], eos], 1)}
 
 
 class StripReader(nn.Module):
