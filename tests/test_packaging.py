@@ -105,3 +105,16 @@ def test_every_cited_key_is_in_the_bibliography():
             for group in re.findall(r"\{cite[pt]?\}`([^`]+)`", path.read_text()):
                 cited |= {k.strip() for k in group.split(",")}
     assert cited and cited <= keys, f"missing from references.bib: {cited - keys}"
+
+
+def test_visited_locations_unwraps_a_head_moving_backwards():
+    import numpy as np
+
+    from augrnn.plots import visited_locations
+
+    w = np.zeros((4, 10))
+    for t, loc in enumerate([0, 9, 8, 7]):  # a head stepping backwards and wrapping around
+        w[t, loc] = 1.0
+    (crop,), labels = visited_locations(w)
+    assert labels == ["7", "8", "9", "0"]
+    assert crop.shape == (4, 4) and [int(np.argmax(r)) for r in crop] == [3, 2, 1, 0]

@@ -101,3 +101,20 @@ def sequence_panels(panels, *, title="", height=1.2, cmap="gray_r", xlabel="time
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def visited_locations(*weightings, threshold: float = 0.02):
+    """Crop weightings (each T x N) to the memory locations they use, keeping circular order.
+
+    NTM heads may step backwards and wrap around (location 0, 127, 126, ...): the memory axis is
+    rolled so the visited locations are contiguous, then cut to them. Returns the cropped weightings
+    (same order) and the locations' labels.
+    """
+    n = weightings[0].shape[-1]
+    start = int(np.argmax(np.asarray(weightings[0])[0]))  # where the first head starts
+    rolled = [np.roll(np.asarray(w), n // 2 - start, axis=-1) for w in weightings]
+    used = np.nonzero(np.max([r.max(0) for r in rolled], axis=0) > threshold)[0]
+    lo, hi = int(used.min()), int(used.max()) + 1
+    labels = [str((i - (n // 2 - start)) % n) for i in range(lo, hi)]
+    return [r[:, lo:hi] for r in rolled], labels
+
