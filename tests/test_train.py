@@ -71,3 +71,18 @@ def test_interrupted_run_with_warmdown_and_gradient_noise_resumes_exactly(tmp_pa
     with pytest.raises(train.Interrupted):
         train.fit(Lookup(), cfg, tmp_path, progress=False, stop_at=33)
     pd.testing.assert_frame_equal(whole.metrics, train.fit(Lookup(), cfg, tmp_path, progress=False).metrics)
+
+
+def test_stored_run_is_reused_after_a_config_gains_a_field_at_its_default(tmp_path):
+    import json
+
+    done = train.fit(Lookup(), CFG, tmp_path, progress=False)
+    record = json.loads((tmp_path / train.PROVENANCE).read_text())
+    del record["config"]["grad_noise"]  # as if the run predates the field
+    record["fingerprint"] = "from-an-older-version"
+    (tmp_path / train.PROVENANCE).write_text(json.dumps(record))
+    again = train.load_run(Lookup(), CFG, tmp_path)
+    pd.testing.assert_frame_equal(done.metrics, again.metrics)
+    assert train.load_run(Lookup(), CFG.replace(grad_noise=0.1), tmp_path) is None
+    assert train.load_run(Lookup(), CFG.replace(lr=0.5), tmp_path) is None
+    assert train.load_run(Lookup(), CFG.replace(device="cpu", checkpoint_every=3), tmp_path) is not None

@@ -16,6 +16,7 @@ sees exactly the batches the uninterrupted run would have seen.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 from dataclasses import dataclass
@@ -196,6 +197,22 @@ def fit(
     return Run(cfg, model, metrics, record, run_dir)
 
 
+def same_experiment(stored: dict, cfg: TrainConfig) -> bool:
+    """Whether a stored run's config is `cfg`, allowing for fields added to the config class since
+    the run was made: those must be at their default (which must keep the old behaviour), and fields
+    that do not change the numbers (device, checkpoint cadence) are ignored."""
+    for f in dataclasses.fields(cfg):
+        if not f.metadata.get("fingerprint", True):
+            continue
+        value = getattr(cfg, f.name)
+        if f.name in stored:
+            if stored[f.name] != value:
+                return False
+        elif value != f.default:
+            return False
+    return set(stored) <= {f.name for f in dataclasses.fields(cfg)}
+
+
 def load_run(experiment, cfg: TrainConfig, run_dir: str | Path) -> Run | None:
     """A finished run in `run_dir` with the same config fingerprint, or None."""
     run_dir = Path(run_dir)
@@ -203,7 +220,7 @@ def load_run(experiment, cfg: TrainConfig, run_dir: str | Path) -> Run | None:
     if not all(p.exists() for p in paths):
         return None
     record = io.read_json(run_dir / PROVENANCE)
-    if record.get("fingerprint") != cfg.fingerprint():
+    if record.get("fingerprint") != cfg.fingerprint() and not same_experiment(record["config"], cfg):
         return None
     device = pick_device(cfg.device)
     model = experiment.build_model(cfg).to(device)
