@@ -58,6 +58,8 @@ def test_scale_check():
     (dict(scale="smoke", retrain="yes"), "retrain = 'yes' is not allowed; choose one of True, False"),
     (dict(scale="smoke", seeds=0), "seeds = 0 is out of range"),
     (dict(scale="smoke", seeds=True), "seeds = True is out of range"),
+    (dict(scale="smoke", tatoeba=3), "tatoeba = 3 is not allowed; give a path as a string"),
+    (dict(scale="smoke", tatoeba="/no/such/fra.txt"), "tatoeba = '/no/such/fra.txt': no such file or folder"),
 ])
 def test_chapter_parameters_are_checked(kwargs, words):
     from augrnn.book import check_parameters
@@ -65,3 +67,4 @@ def test_chapter_parameters_are_checked(kwargs, words):
     with pytest.raises(ConfigError, match=words):
         check_parameters(**kwargs)
     check_parameters("full", False, 3)
+    check_parameters("full", False, 3, tatoeba="")

@@ -18,9 +18,15 @@ from .config import ConfigError, TrainConfig, check_scale
 from .train import Run, fit, load_run
 
 
-def check_parameters(scale, retrain=False, seeds=1) -> None:
-    """The checks every chapter makes on its papermill parameters, before any work starts."""
+def check_parameters(scale, retrain=False, seeds=1, **paths) -> None:
+    """The checks every chapter makes on its papermill parameters, before any work starts; `paths`
+    are a chapter's optional data paths (a string, "" for none)."""
     check_scale(scale)
+    for name, value in paths.items():
+        if not isinstance(value, str):
+            raise ConfigError(f"{name} = {value!r} is not allowed; give a path as a string, or \"\" for none")
+        if value and not os.path.exists(value):
+            raise ConfigError(f"{name} = {value!r}: no such file or folder; give an existing path, or \"\" for none")
     if not isinstance(retrain, bool):
         raise ConfigError(f"retrain = {retrain!r} is not allowed; choose one of True, False")
     if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:

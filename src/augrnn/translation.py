@@ -1,7 +1,8 @@
 """English -> French translation with and without attention (Bahdanau et al. 2014, at small scale).
 
-The corpus is built once per config from `augrnn.corpus` (CLDR locale data), encoded to padded
-tensors on the device; a training step samples rows of it. BLEU comes from sacrebleu on detokenised
+The corpus is built once per config, from `augrnn.corpus` (CLDR locale data, the default) or from the
+Tatoeba pairs (`augrnn.tatoeba`, where they are found), and encoded to padded tensors on the device;
+a training step samples rows of it. BLEU comes from sacrebleu on detokenised
 (space-joined) output, overall and by source length, and separately for sentences without unknown
 words, as in Bahdanau's Table 1.
 """
@@ -34,6 +35,8 @@ class TranslationConfig(TrainConfig):
     hidden: int = bounded(128, 1, 4096)
     max_out: int = bounded(120, 1, 10000)
     beam: int = bounded(1, 1, 64)  # 1: greedy decoding
+    corpus: str = choice("cldr", ("cldr", "tatoeba"))
+    max_tokens: int = bounded(50, 1, 1000)  # Tatoeba only: longer pairs are left out
 
 
 class Vocab:
@@ -65,10 +68,21 @@ def pad(rows, length=None):
 
 
 @lru_cache(maxsize=4)
-def corpus(train_pairs: int, test_pairs: int, max_clauses: int, data_seed: int):
-    """The tokenised corpus, its vocabularies (from the training split only) and encodings."""
-    train = make_pairs(train_pairs, "train", data_seed, max_clauses)
-    test = make_pairs(test_pairs, "test", data_seed, max_clauses)
+def corpus(train_pairs: int, test_pairs: int, max_clauses: int, data_seed: int,
+           kind: str = "cldr", path: str | None = None, max_tokens: int = 50):
+    """The tokenised corpus, its vocabularies (from the training split only) and encodings.
+
+    kind "cldr" builds sentences of up to `max_clauses` clauses; kind "tatoeba" draws pairs of up to
+    `max_tokens` tokens from the file `augrnn.tatoeba.find_tatoeba(path)` finds."""
+    if kind == "tatoeba":
+        from . import tatoeba
+
+        found = tatoeba.find_tatoeba(path)
+        train = tatoeba.make_pairs(found, train_pairs, "train", data_seed, max_tokens)
+        test = tatoeba.make_pairs(found, test_pairs, "test", data_seed, max_tokens)
+    else:
+        train = make_pairs(train_pairs, "train", data_seed, max_clauses)
+        test = make_pairs(test_pairs, "test", data_seed, max_clauses)
     src_vocab, tgt_vocab = Vocab(e for e, _ in train), Vocab(f for _, f in train)
     enc = lambda pairs: (pad([src_vocab.encode(e) for e, _ in pairs]),
                          [len(e) for e, _ in pairs],
@@ -97,26 +111,31 @@ class Seq2Seq(torch.nn.Module):
         return self.decoder.beam(enc, BOS, EOS, max_len, beam), None
 
 
-def _data(cfg: TranslationConfig):
-    return corpus(cfg.train_pairs, cfg.test_pairs, cfg.max_clauses, cfg.data_seed)
+def _data(cfg: TranslationConfig, path=None):
+    return corpus(cfg.train_pairs, cfg.test_pairs, cfg.max_clauses, cfg.data_seed,
+                  cfg.corpus, None if path is None else str(path), cfg.max_tokens)
 
 
 @lru_cache(maxsize=4)
-def _on_device(cfg: TranslationConfig, device: str):
+def _on_device(cfg: TranslationConfig, device: str, path=None):
     """The encoded training split, moved to the device once."""
-    src, lengths, tgt = _data(cfg)["train_enc"]
+    src, lengths, tgt = _data(cfg, path)["train_enc"]
     return src.to(device), lengths, tgt.to(device), (tgt != PAD).sum(1).tolist()
 
 
 class Translation:
-    """Plugs translation into augrnn.train.fit."""
+    """Plugs translation into augrnn.train.fit. `path`: where the Tatoeba pairs are, for configs with
+    corpus="tatoeba" (otherwise found as `augrnn.tatoeba` says)."""
+
+    def __init__(self, path=None):
+        self.path = None if path is None else str(path)
 
     def build_model(self, cfg):
-        d = _data(cfg)
+        d = _data(cfg, self.path)
         return Seq2Seq(cfg, len(d["src"]), len(d["tgt"]))
 
     def batch(self, cfg, step, g, device):
-        src, lengths, tgt, tgt_len = _on_device(cfg, str(device))
+        src, lengths, tgt, tgt_len = _on_device(cfg, str(device), self.path)
         # Rows are drawn on the host: their lengths are needed there (for packing), and known there.
         rows = random.Random(g.initial_seed()).sample(range(len(lengths)), cfg.batch_size)
         src_len = [lengths[r] for r in rows]
@@ -130,12 +149,12 @@ class Translation:
         return loss, {"loss": loss}
 
     def evaluate(self, model, cfg, device, n: int = 200):
-        return {"test_bleu": bleu_scores(model, cfg, device, n)["bleu"]}
+        return {"test_bleu": bleu_scores(model, cfg, device, n, path=self.path)["bleu"]}
 
 
-def translate_test(model, cfg, device, n=None, beam=None):
+def translate_test(model, cfg, device, n=None, beam=None, path=None):
     """Hypotheses and references (token lists) for the first n test pairs."""
-    d = _data(cfg)
+    d = _data(cfg, path)
     src, lengths, _ = d["test_enc"]
     n = min(n or len(lengths), len(lengths))
     hyps = []
@@ -147,14 +166,33 @@ def translate_test(model, cfg, device, n=None, beam=None):
     return hyps, [f for _, f in d["test"][:n]], [e for e, _ in d["test"][:n]]
 
 
-def bleu_scores(model, cfg, device, n=None, beam=None) -> dict:
+def bleu_scores(model, cfg, device, n=None, beam=None, path=None) -> dict:
     import sacrebleu
 
-    hyps, refs, srcs = translate_test(model, cfg, device, n, beam)
+    hyps, refs, srcs = translate_test(model, cfg, device, n, beam, path)
     score = lambda h, r: sacrebleu.corpus_bleu([" ".join(x) for x in h], [[" ".join(x) for x in r]],
                                                tokenize="none").score if h else float("nan")
-    known = _data(cfg)["src"].stoi
+    known = _data(cfg, path)["src"].stoi
     no_unk = [i for i, s in enumerate(srcs) if all(w in known for w in s)]
     return {"bleu": score(hyps, refs),
             "bleu_no_unk": score([hyps[i] for i in no_unk], [refs[i] for i in no_unk]),
             "hyps": hyps, "refs": refs, "srcs": srcs}
+
+
+def bleu_by_length(scores: dict, bins=(0, 15, 30, 45, 60, 200)):
+    """BLEU per source-length group: scores maps (model, seed) to `bleu_scores` results; one row per
+    model, seed and group with its sentence count (Bahdanau fig. 2)."""
+    import pandas as pd
+    import sacrebleu
+
+    rows = []
+    for (name, seed), s in scores.items():
+        lengths = [len(x) for x in s["srcs"]]
+        for lo, hi in zip(bins[:-1], bins[1:]):
+            idx = [i for i, n in enumerate(lengths) if lo < n <= hi]
+            if idx:
+                b = sacrebleu.corpus_bleu([" ".join(s["hyps"][i]) for i in idx],
+                                          [[" ".join(s["refs"][i]) for i in idx]], tokenize="none").score
+                rows.append({"model": name, "seed": seed, "source length": f"{lo + 1}-{hi}", "BLEU": b,
+                             "n": len(idx)})
+    return pd.DataFrame(rows)
