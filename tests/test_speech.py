@@ -29,6 +29,7 @@ def test_edit_distance_by_hand():
 def test_batches_from_generated_recordings(tmp_path, monkeypatch):
     monkeypatch.setenv("AUGRNN_FSDD", str(make_fake(tmp_path / "fsdd", digits=(0, 1, 2), takes=6)))
     speech.recordings.cache_clear()
+    speech._packed.cache_clear()
     try:
         data = speech.recordings()
         assert len(data["train"]) == 3 * 2 * 1 and len(data["test"]) == 3 * 2 * 5
@@ -36,9 +37,18 @@ def test_batches_from_generated_recordings(tmp_path, monkeypatch):
         b = speech.speech_batch(cfg, 4, torch.Generator().manual_seed(0), "cpu", n_digits=3)
         assert b["y"].shape == (4, 4) and torch.all(b["y"][:, -1] == EOS)
         assert b["x"].shape[0] == 4 and max(b["len"]) == b["x"].shape[1]
+        # The gathered batch equals joining the same recordings one by one, as a plain loop would.
+        picks = torch.randint(0, len(data["train"]), (4, 3), generator=torch.Generator().manual_seed(0))
+        quiet = min(f.min() for _, f in data["train"][:50])
+        utts = [torch.cat([torch.cat([data["train"][i][1], torch.full((speech.GAP, 40), float(quiet))])
+                           for i in row]) for row in picks.tolist()]
+        assert b["len"].tolist() == [len(u) for u in utts]
+        assert torch.equal(b["x"], torch.nn.utils.rnn.pad_sequence(utts, batch_first=True))
+        assert b["y"][:, :3].tolist() == [[data["train"][i][0] for i in row] for row in picks.tolist()]
         from augrnn.train import fit
 
         m = fit(speech.SpokenDigits(), cfg, None, progress=False).metrics
         assert 0 <= m["test_digit_error"].iloc[-1] <= 2
     finally:
         speech.recordings.cache_clear()
+        speech._packed.cache_clear()
