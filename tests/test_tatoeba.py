@@ -35,12 +35,14 @@ def test_explicit_path_then_environment_variable(isolated, monkeypatch):
     assert tatoeba.find_tatoeba(a, download=False) == a
     assert tatoeba.find_tatoeba(a.parent, download=False) == a
     assert tatoeba.find_tatoeba(download=False) == b
+    assert tatoeba.locate(download=False) == (b, None)
 
 
 def test_missing_data_set_gives_a_clear_error(isolated):
     with pytest.raises(FileNotFoundError) as err:
         tatoeba.find_tatoeba(download=False)
     msg = str(err.value)
+    assert tatoeba.locate(download=False) == (None, msg)
     assert "Tatoeba English-French pairs not found" in msg and "AUGRNN_TATOEBA" in msg and "download cache" in msg
 
 

@@ -90,6 +90,15 @@ def find_tatoeba(path: str | os.PathLike | None = None, *, download: bool = True
     )
 
 
+def locate(path=None, *, download: bool = True) -> tuple[Path | None, str | None]:
+    """(the pairs file, None) where `find_tatoeba` finds it, else (None, why not): for a chapter that
+    runs its Tatoeba section only where the data are."""
+    try:
+        return find_tatoeba(path, download=download), None
+    except FileNotFoundError as missing:
+        return None, str(missing)
+
+
 def split_of(english: list[str], test_share: int = 10) -> str:
     """A pair's split, fixed by its tokenised English sentence: 1 in `test_share` goes to test."""
     return "test" if zlib.crc32(" ".join(english).encode()) % test_share == 0 else "train"
