@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .io import find_data
+
 CHECKSUM = "04e1baae96c6a26e39c623f2b01d0182ddae627ba0ac02a3cdc17ba2af99fd9b"
 ARCHIVE = "https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v1.0.9.tar.gz"
 SPEAKERS = ("george", "jackson", "lucas", "nicolas", "theo", "yweweler")
@@ -53,34 +55,17 @@ def _download(dest: Path, url: str = ARCHIVE, checksum: str = CHECKSUM) -> Path:
 
 def find_fsdd(path: str | os.PathLike | None = None, *, download: bool = True, verify: bool = False) -> Path:
     """The folder holding recordings/, found as the module docstring says."""
-    tried = []
-    candidates = [("path argument", path), ("AUGRNN_FSDD", os.environ.get("AUGRNN_FSDD"))]
-    try:
-        from .io import repo_root
 
-        candidates.append(("../shared/data", repo_root().parent / "shared" / "data" / "fsdd"))
-    except FileNotFoundError:
-        pass
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "augrnn" / "fsdd"
-    candidates.append(("download cache", cache))
-    for name, where in candidates:
-        if where is None:
-            continue
-        root = Path(where)
-        if (root / "recordings").is_dir() and any((root / "recordings").glob("*.wav")):
-            if verify and aggregate_checksum(root) != CHECKSUM:
-                raise OSError(f"FSDD at {root} ({name}) does not match the published checksum {CHECKSUM}")
-            return root
-        tried.append(f"{name}: {root}")
-    if download:
-        try:
-            return _download(cache)
-        except OSError as e:  # no network, or a bad archive
-            tried.append(f"download from {ARCHIVE}: {e}")
-    raise FileNotFoundError(
-        "Free Spoken Digit Dataset not found. Pass path=..., or set AUGRNN_FSDD to a folder holding "
-        "recordings/*.wav. Tried: " + "; ".join(tried)
-    )
+    def present(root: Path, name: str):
+        if not ((root / "recordings").is_dir() and any((root / "recordings").glob("*.wav"))):
+            return None
+        if verify and aggregate_checksum(root) != CHECKSUM:
+            raise OSError(f"FSDD at {root} ({name}) does not match the published checksum {CHECKSUM}")
+        return root
+
+    return find_data("Free Spoken Digit Dataset", path, "AUGRNN_FSDD", "fsdd", present,
+                     _download if download else None, ARCHIVE,
+                     "Pass path=..., or set AUGRNN_FSDD to a folder holding recordings/*.wav.")
 
 
 def load_recordings(root: Path) -> list[dict]:

@@ -64,3 +64,34 @@ def repo_root() -> Path:
         "cannot find the augrnn repository (a folder with pyproject.toml and book/); "
         "run from inside a clone or set AUGRNN_ROOT"
     )
+
+
+def find_data(what: str, path, env: str, folder: str, present, download=None, source: str = "",
+              hint: str = "") -> Path:
+    """Where a data set is, in the order every loader uses: the `path` argument, the environment
+    variable `env`, ../shared/data/<folder> beside the repository, the download cache
+    ~/.cache/augrnn/<folder>, and last `download(cache)` (from `source`), if given.
+
+    `present(place)` returns what to use at a place, or None where the data are not there. When
+    nothing works, a FileNotFoundError names every place tried."""
+    candidates = [("path argument", path), (env, os.environ.get(env))]
+    try:
+        candidates.append(("../shared/data", repo_root().parent / "shared" / "data" / folder))
+    except FileNotFoundError:
+        pass
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "augrnn" / folder
+    candidates.append(("download cache", cache))
+    tried = []
+    for name, where in candidates:
+        if where is None:
+            continue
+        found = present(Path(where), name)
+        if found is not None:
+            return found
+        tried.append(f"{name}: {where}")
+    if download is not None:
+        try:
+            return download(cache)
+        except OSError as e:  # no network (URLError is an OSError), or a bad archive
+            tried.append(f"download from {source}: {e}")
+    raise FileNotFoundError(f"{what} not found. {hint} Tried: " + "; ".join(tried))

@@ -27,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .corpus import tokenize
+from .io import find_data
 
 ARCHIVE = "http://d2l-data.s3-accelerate.amazonaws.com/fra-eng.zip"
 SHA1 = "94646ad1522d915e7b0f9296181140edcf86a4f5"  # as d2l.ai publishes it for this archive
@@ -55,39 +56,17 @@ def _download(dest: Path, url: str = ARCHIVE, sha1: str = SHA1, timeout: float =
     return dest / FILE
 
 
-def _as_file(where) -> Path:
-    p = Path(where)
-    return p / FILE if p.is_dir() else p
-
-
 def find_tatoeba(path: str | os.PathLike | None = None, *, download: bool = True) -> Path:
     """The pairs file, found as the module docstring says."""
-    tried = []
-    candidates = [("path argument", path), ("AUGRNN_TATOEBA", os.environ.get("AUGRNN_TATOEBA"))]
-    try:
-        from .io import repo_root
 
-        candidates.append(("../shared/data", repo_root().parent / "shared" / "data" / "tatoeba"))
-    except FileNotFoundError:
-        pass
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "augrnn" / "tatoeba"
-    candidates.append(("download cache", cache))
-    for name, where in candidates:
-        if where is None:
-            continue
-        f = _as_file(where)
-        if f.is_file():
-            return f
-        tried.append(f"{name}: {f}")
-    if download:
-        try:
-            return _download(cache)
-        except OSError as e:  # no network (URLError is an OSError), or a bad archive
-            tried.append(f"download from {ARCHIVE}: {e}")
-    raise FileNotFoundError(
-        "Tatoeba English-French pairs not found. Pass path=... or set AUGRNN_TATOEBA to fra.txt from "
-        "https://www.manythings.org/anki/ (or a folder holding it). Tried: " + "; ".join(tried)
-    )
+    def present(where: Path, name: str):
+        f = where / FILE if where.is_dir() else where
+        return f if f.is_file() else None
+
+    return find_data("Tatoeba English-French pairs", path, "AUGRNN_TATOEBA", "tatoeba", present,
+                     _download if download else None, ARCHIVE,
+                     "Pass path=... or set AUGRNN_TATOEBA to fra.txt from https://www.manythings.org/anki/ "
+                     "(or a folder holding it).")
 
 
 def locate(path=None, *, download: bool = True) -> tuple[Path | None, str | None]:
