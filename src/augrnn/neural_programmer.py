@@ -1,0 +1,231 @@
+"""The Neural Programmer (Neelakantan, Le & Sutskever 2015) on tables of numbers.
+
+At each of T steps a selector, reading the question and a history RNN, puts a soft distribution over
+operations (alpha_op, B x O) and over columns (alpha_col, B x C). Every operation runs on the table
+and the previous steps' outputs, and each step's outputs are the alpha-weighted mixtures, kept apart
+by type (paper, section 2.3):
+
+    scalar_t     = a_sum * sum + a_count * count + a_difference * (scalar_{t-2} - scalar_{t-1})
+    lookup_t     = a_print * row_select_{t-1} (x) alpha_col
+    row_select_t = a_greater * greater + a_lesser * lesser + a_and * min(rs_{t-1}, rs_{t-2})
+                   + a_or * max(rs_{t-1}, rs_{t-2}) + a_reset * 1 + (a_sum + a_count + a_difference + a_print) * rs_{t-1}
+
+Two choices are ours where `papers.md` does not pin the paper's down: the operations that do not
+select rows pass the row selection on (so "sum, then the difference" keeps the rows), and
+`difference` subtracts the last step's scalar from the one before it. `greater` and `lesser` compare
+with a pivot, a soft choice among the question's numbers made once per question (paper, section
+2.3); the comparison is exact in the forward pass and its gradient goes to the pivot through a
+sigmoid (a straight-through estimate), which is also ours.
+
+The answer is the last step's scalar or lookup output. With one-hot choices `execute` runs the
+discrete program exactly (tested), which is how the data generator computes its answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from . import tables
+from .config import TrainConfig, bounded, choice
+from .tables import OPERATIONS
+
+OP = {name: i for i, name in enumerate(OPERATIONS)}
+ROW_PASS = [OP[n] for n in ("sum", "count", "difference", "print")]
+
+# --- mechanism ------------------------------------------------------------------------------------
+
+
+def compare(table: torch.Tensor, pivot: torch.Tensor, greater: bool, softness: float = 0.0) -> torch.Tensor:
+    """table > pivot (or <), B x R x C against pivot B, as floats. With softness > 0 the forward value
+    is still the exact comparison and the gradient to the pivot is a sigmoid's of width `softness`."""
+    diff = table - pivot[:, None, None] if greater else pivot[:, None, None] - table
+    hard = (diff > 0).float()
+    if softness <= 0:
+        return hard
+    soft = torch.sigmoid(diff / softness)
+    return hard + (soft - soft.detach())  # exactly `hard` forward: x - x is 0 in floating point
+
+
+def execute(table, p_op, p_col, pivot_g, pivot_l, softness: float = 0.0):
+    """Run T steps of soft (or one-hot) choices on the table.
+
+    table: B x R x C; p_op: B x T x O; p_col: B x T x C; pivot_g, pivot_l: B.
+    Returns the last step's scalar (B) and lookup (B x R x C) answers and the row selections B x T x R.
+    """
+    B, R, C = table.shape
+    ones = table.new_ones(B, R)
+    rows_prev2, rows_prev = ones, ones  # every row is selected before the first step
+    scalar_prev2 = scalar_prev = table.new_zeros(B)
+    greater = compare(table, pivot_g, True, softness)  # B x R x C, the same for every step
+    lesser = compare(table, pivot_l, False, softness)
+    selections = []
+    for t in range(p_op.shape[1]):
+        a, col = p_op[:, t], p_col[:, t]
+        column = (table * col[:, None, :]).sum(2)  # B x R: the soft-selected column
+        scalar = (a[:, OP["sum"]] * (rows_prev * column).sum(1)
+                  + a[:, OP["count"]] * rows_prev.sum(1)
+                  + a[:, OP["difference"]] * (scalar_prev2 - scalar_prev))
+        lookup = a[:, OP["print"], None, None] * rows_prev[:, :, None] * col[:, None, :]
+        rows = (a[:, OP["greater"], None] * (greater * col[:, None, :]).sum(2)
+                + a[:, OP["lesser"], None] * (lesser * col[:, None, :]).sum(2)
+                + a[:, OP["and"], None] * torch.minimum(rows_prev, rows_prev2)
+                + a[:, OP["or"], None] * torch.maximum(rows_prev, rows_prev2)
+                + a[:, OP["reset"], None] * ones
+                + a[:, ROW_PASS].sum(1, keepdim=True) * rows_prev)
+        rows_prev2, rows_prev = rows_prev, rows
+        scalar_prev2, scalar_prev = scalar_prev, scalar
+        selections.append(rows)
+    return scalar, lookup, torch.stack(selections, 1)
+
+
+# --- model ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgrammerConfig(TrainConfig):
+    rows: int = bounded(10, 1, 1000)
+    columns: int = bounded(3, 1, len(tables.NAMES))
+    steps_t: int = bounded(4, 1, 16)  # T, the number of selector steps
+    question_types: str = choice("all", ("all", "single-column"))
+    hidden: int = bounded(128, 1, 4096)
+    embed: int = bounded(64, 1, 1024)
+    huber_delta: float = bounded(10.0, 0.0, None, lo_open=True)
+    lookup_weight: float = bounded(50.0, 0.0)  # lambda: the lookup loss's weight beside the Huber loss
+    softness: float = bounded(5.0, 0.0)  # width of the pivot's straight-through sigmoid; 0: no gradient
+    eval_size: int = bounded(2048, 1, 1 << 20)
+
+
+class NeuralProgrammer(nn.Module):
+    def __init__(self, cfg: ProgrammerConfig):
+        super().__init__()
+        H = cfg.hidden
+        self.steps = cfg.steps_t
+        self.softness = cfg.softness
+        self.huber_delta, self.lookup_weight = cfg.huber_delta, cfg.lookup_weight
+        self.embed = nn.Embedding(len(tables.VOCAB), cfg.embed, padding_idx=0)
+        self.question = nn.GRU(cfg.embed, H, batch_first=True)
+        self.op_vectors = nn.Parameter(torch.randn(len(OPERATIONS), H) * 0.1)  # U in the paper
+        self.column_proj = nn.Linear(cfg.embed, H)  # column names -> the selector's space
+        self.history = nn.GRUCell(2 * H, H)
+        self.attend = nn.Linear(H, H, bias=False)  # attention over question states at each step
+        self.op_in = nn.Linear(3 * H, H)
+        self.col_in = nn.Linear(3 * H, H)
+        self.pivot_vectors = nn.Linear(H, 2, bias=False)  # one scoring vector each for greater, lesser
+
+    def forward(self, b):
+        tokens, table = b["tokens"], b["table"]
+        B = tokens.shape[0]
+        states, _ = self.question(self.embed(tokens))  # B x L x H
+        real = tokens != 0
+        q = states[torch.arange(B, device=tokens.device), real.sum(1) - 1]  # last real token
+        name_ids = self.name_ids.to(tokens.device)[b["names"]]  # B x C vocabulary ids
+        col_vecs = self.column_proj(self.embed(name_ids))  # B x C x H
+
+        # Pivots (paper, section 2.3): softmax over the question's numbers, scored from the question
+        # RNN's state at the word before each number; computed once per question.
+        before = states.gather(1, (b["number_pos"] - 1).clamp(min=0)[:, :, None].expand(-1, -1, states.shape[2]))
+        present = torch.arange(2, device=tokens.device) < b["n_numbers"][:, None]
+        scores = self.pivot_vectors(before).masked_fill(~present[:, :, None], -1e9)  # B x 2 numbers x 2 pivots
+        beta = torch.softmax(scores, 1)
+        pivots = (beta * b["numbers"][:, :, None]).sum(1)  # B x 2: greater's, lesser's
+
+        h = torch.zeros_like(q)
+        c = torch.zeros(B, 2 * q.shape[1], device=q.device)
+        p_ops, p_cols = [], []
+        for _ in range(self.steps):
+            h = self.history(c, h)
+            # Attention over the question's states, keyed by the history: each step can read another part.
+            att = torch.softmax((states @ self.attend(h)[:, :, None]).squeeze(2).masked_fill(~real, -1e9), 1)
+            ctx = (att[:, :, None] * states).sum(1)
+            x = torch.cat([q, ctx, h], 1)
+            a_op = torch.softmax(torch.tanh(self.op_in(x)) @ self.op_vectors.T, -1)
+            a_col = torch.softmax((col_vecs @ torch.tanh(self.col_in(x))[:, :, None]).squeeze(2), -1)
+            p_ops.append(a_op)
+            p_cols.append(a_col)
+            # The history RNN's next input: the chosen operation's and column's vectors, softly.
+            c = torch.cat([a_op @ self.op_vectors, (a_col[:, :, None] * col_vecs).sum(1)], 1)
+        p_op, p_col = torch.stack(p_ops, 1), torch.stack(p_cols, 1)
+        scalar, lookup, rows = execute(table, p_op, p_col, pivots[:, 0], pivots[:, 1], self.softness)
+        return {"scalar": scalar, "lookup": lookup, "rows": rows, "p_op": p_op, "p_col": p_col,
+                "pivots": pivots, "beta": beta}
+
+    name_ids = torch.tensor([tables.VOCAB.index(n) for n in tables.NAMES])
+
+
+def answer_correct(out, b) -> torch.Tensor:
+    """B booleans: the model's answer is the lookup when its last step chose `print` (> 0.5), else the
+    scalar; a scalar is right within 0.5 (answers are integers), a lookup when every cell is."""
+    says_lookup = out["p_op"][:, -1, OP["print"]] > 0.5
+    scalar_ok = (out["scalar"] - b["y"]).abs() < 0.5
+    lookup_ok = ((out["lookup"] > 0.5) == (b["lookup"] > 0.5)).flatten(1).all(1)
+    return torch.where(b["is_lookup"], says_lookup & lookup_ok, ~says_lookup & scalar_ok)
+
+
+def discrete(out, b):
+    """The induced program: the most likely operation, column and pivot at every step, run exactly."""
+    n_ops, n_cols = out["p_op"].shape[-1], out["p_col"].shape[-1]
+    hard = {"p_op": F.one_hot(out["p_op"].argmax(-1), n_ops).float(),
+            "p_col": F.one_hot(out["p_col"].argmax(-1), n_cols).float()}
+    numbers = b["numbers"]
+    pick = out["beta"].argmax(1)  # B x 2: which number each pivot points to
+    pivots = numbers.gather(1, pick)
+    scalar, lookup, rows = execute(b["table"], hard["p_op"], hard["p_col"], pivots[:, 0], pivots[:, 1])
+    return {**hard, "scalar": scalar, "lookup": lookup, "rows": rows, "beta": F.one_hot(pick, 2).transpose(1, 2).float()}
+
+
+# --- experiment -----------------------------------------------------------------------------------
+
+
+class TableQA:
+    """Training on fresh questions every step; evaluation on a fixed held-out set."""
+
+    def build_model(self, cfg):
+        return NeuralProgrammer(cfg)
+
+    def types(self, cfg):
+        if cfg.question_types == "single-column" or cfg.columns < 2:
+            return [tables.QUESTION_TYPES.index(t) for t in tables.SINGLE_COLUMN]
+        return list(range(len(tables.QUESTION_TYPES)))
+
+    def batch(self, cfg, step, g, device):
+        return tables.make_batch(cfg.batch_size, cfg.rows, cfg.columns, g, device, types=self.types(cfg))
+
+    def loss(self, model, b):
+        out = model(b)
+        lam = model.lookup_weight
+        # Paper, section 2.5: Huber loss for scalar answers, log loss for lookup answers (per cell).
+        scalar = F.huber_loss(out["scalar"], b["y"], delta=model.huber_delta, reduction="none")
+        cells = out["lookup"].clamp(1e-6, 1 - 1e-6)
+        lookup = F.binary_cross_entropy(cells, b["lookup"], reduction="none").flatten(1).mean(1)
+        loss = torch.where(b["is_lookup"], lam * lookup, scalar).mean()
+        return loss, {"loss": loss, "accuracy": answer_correct(out, b).float().mean()}
+
+    def evaluate(self, model, cfg, device):
+        b = held_out(cfg, device)
+        out = model(b)
+        return {"test_accuracy": float(answer_correct(out, b).float().mean()),
+                "test_program_accuracy": float(answer_correct(discrete(out, b), b).float().mean())}
+
+
+def held_out(cfg, device, size=None, seed=4242, **changes):
+    """A fixed evaluation set (its own seed, never a training step's)."""
+    g = torch.Generator(device=device).manual_seed(seed)
+    rows, columns = changes.get("rows", cfg.rows), changes.get("columns", cfg.columns)
+    return tables.make_batch(size or cfg.eval_size, rows, columns, g, device,
+                             types=TableQA().types(cfg.replace(columns=columns)))
+
+
+def per_type_accuracy(model, b) -> dict:
+    with torch.no_grad():
+        out = model(b)
+    ok, prog = answer_correct(out, b).float(), answer_correct(discrete(out, b), b).float()
+    res = {}
+    for i, name in enumerate(tables.QUESTION_TYPES):
+        m = b["kind"] == i
+        if m.any():
+            res[name] = (float(ok[m].mean()), float(prog[m].mean()), int(m.sum()))
+    return res
