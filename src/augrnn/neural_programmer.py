@@ -97,6 +97,7 @@ class ProgrammerConfig(TrainConfig):
     lookup_weight: float = bounded(50.0, 0.0)  # lambda: the lookup loss's weight beside the Huber loss
     softness: float = bounded(5.0, 0.0)  # width of the pivot's straight-through sigmoid; 0: no gradient
     eval_size: int = bounded(2048, 1, 1 << 20)
+    step_input: bool = choice(False, (False, True))  # ours: the history RNN also reads which step it is
 
 
 class NeuralProgrammer(nn.Module):
@@ -110,7 +111,8 @@ class NeuralProgrammer(nn.Module):
         self.question = nn.GRU(cfg.embed, H, batch_first=True)
         self.op_vectors = nn.Parameter(torch.randn(len(OPERATIONS), H) * 0.1)  # U in the paper
         self.column_proj = nn.Linear(cfg.embed, H)  # column names -> the selector's space
-        self.history = nn.GRUCell(2 * H, H)
+        self.step_input = cfg.step_input
+        self.history = nn.GRUCell(2 * H + (cfg.steps_t if cfg.step_input else 0), H)
         self.attend = nn.Linear(H, H, bias=False)  # attention over question states at each step
         self.op_in = nn.Linear(3 * H, H)
         self.col_in = nn.Linear(3 * H, H)
@@ -136,7 +138,10 @@ class NeuralProgrammer(nn.Module):
         h = torch.zeros_like(q)
         c = torch.zeros(B, 2 * q.shape[1], device=q.device)
         p_ops, p_cols = [], []
-        for _ in range(self.steps):
+        step_codes = torch.eye(self.steps, device=q.device)
+        for t in range(self.steps):
+            if self.step_input:
+                c = torch.cat([c, step_codes[t].expand(B, -1)], 1)
             h = self.history(c, h)
             # Attention over the question's states, keyed by the history: each step can read another part.
             att = torch.softmax((states @ self.attend(h)[:, :, None]).squeeze(2).masked_fill(~real, -1e9), 1)
@@ -229,3 +234,16 @@ def per_type_accuracy(model, b) -> dict:
         if m.any():
             res[name] = (float(ok[m].mean()), float(prog[m].mean()), int(m.sum()))
     return res
+
+
+def run_steps(b: dict, program) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run one written-out program on every question of a batch: `program` is a list of (operation,
+    column slot) in the form of `tables.TEMPLATES` ("A"/"B" for the question's columns, None for any).
+    Pivots are the reference ones (x for greater; y, if given, for lesser). Returns (scalar, lookup)."""
+    B, _, C = b["table"].shape
+    ops = torch.tensor([OP[op] for op, _ in program], device=b["table"].device).expand(B, -1)
+    slots = torch.tensor([1 if c == "B" else 0 for _, c in program], device=b["table"].device).expand(B, -1)
+    cols = b["columns"].gather(1, slots)
+    scalar, lookup, _ = execute(b["table"], F.one_hot(ops, len(OPERATIONS)).float(), F.one_hot(cols, C).float(),
+                                b["pivots"][:, 0], b["pivots"][:, 1])
+    return scalar, lookup

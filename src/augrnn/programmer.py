@@ -5,12 +5,12 @@ operation runs, and the step's output is the probability-weighted average of the
 Here the operations act on the outputs of earlier steps ("the output 2 steps ago plus the output 1
 step ago") and on the numbers of an arithmetic expression; the only supervision is the answer.
 
-Status (issue 6, open): the mechanism and the task are tested; training with answer-only supervision
-does not yet find the programs, so no chapter uses this module yet. What we found: even with one free
-logit table per expression (no RNN at all), Adam finds a correct argmax program for only 4-6 of the
-11 expressions (3 seeds). The soft relaxation has exact solutions that are not programs ("a + b" is
-fitted by loading 0.5 a + 0.5 b twice and adding), and local minima that never pick `sub`; an
-entropy penalty and Gumbel-softmax (soft or straight-through) did not change that.
+The Neural Programmer chapter trains it and reports how few discrete programs it finds. What we found
+while building it: even with one free logit table per expression (no RNN at all), Adam finds a
+correct argmax program for only 4-6 of the 11 expressions (3 seeds); the soft relaxation has exact
+solutions that are not programs ("a + b" is fitted by loading 0.5 a + 0.5 b twice and adding), and
+local minima that never pick `sub`; an entropy penalty and Gumbel-softmax (soft or straight-through)
+did not change that. The paper's model on tables is `augrnn.neural_programmer`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,62 @@
+"""The Neural Programmer's training step, batched over questions and tables, against the same model
+run one question at a time (the naive loop a first implementation writes).
+
+    .venv/bin/python benchmarks/np_step.py [--device auto|cpu|cuda] [--batch 64] [--columns 3]
+
+Times forward + backward of the loss on one batch of synthetic table questions.
+"""
+
+import argparse
+import time
+
+import torch
+
+from augrnn import neural_programmer as NP
+from augrnn import tables
+from augrnn.train import pick_device
+
+
+def timeit(fn, device, seconds):
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    fn()
+    sync()
+    t0, n = time.perf_counter(), 0
+    while time.perf_counter() - t0 < seconds:
+        fn()
+        n += 1
+    sync()
+    return (time.perf_counter() - t0) / n
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--columns", type=int, default=3)
+    ap.add_argument("--seconds", type=float, default=5.0)
+    args = ap.parse_args()
+    device = pick_device(args.device)
+    cfg = NP.ProgrammerConfig(columns=args.columns, hidden=64, embed=64)
+    torch.manual_seed(0)
+    model = NP.NeuralProgrammer(cfg).to(device)
+    b = tables.make_batch(args.batch, cfg.rows, cfg.columns, torch.Generator(device=device).manual_seed(0), device)
+    task = NP.TableQA()
+
+    def batched():
+        task.loss(model, b)[0].backward()
+
+    def per_question():
+        for i in range(args.batch):
+            task.loss(model, {k: v[i:i + 1] for k, v in b.items()})[0].backward()
+
+    print(f"device={device} batch={args.batch} columns={args.columns} threads={torch.get_num_threads()} "
+          f"torch={torch.__version__}")
+    t_batch = timeit(batched, device, args.seconds)
+    t_loop = timeit(per_question, device, args.seconds)
+    print(f"{'mode':24s} {'questions/s':>12s}")
+    print(f"{'per-question loop':24s} {args.batch / t_loop:12.0f}")
+    print(f"{'batched':24s} {args.batch / t_batch:12.0f}   ({t_loop / t_batch:.1f}x)")
+
+
+if __name__ == "__main__":
+    main()
