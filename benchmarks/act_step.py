@@ -7,13 +7,13 @@ Times forward + backward on a parity batch. ACT pays for the steps its slowest s
 """
 
 import argparse
-import time
 
 import torch
 from torch.nn import functional as F
 
 from augrnn.act import ParityConfig, ParityNet, parity_batch
 from augrnn.train import pick_device
+from timing import timeit
 
 
 def fixed_steps(model, x, k):
@@ -22,18 +22,6 @@ def fixed_steps(model, x, k):
     for n in range(k):
         s = model.cell(torch.cat([x, flag + (n == 0)], -1), s)
     return model.out(s).squeeze(-1)
-
-
-def timeit(fn, device, seconds):
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    fn()
-    sync()
-    t0, n = time.perf_counter(), 0
-    while time.perf_counter() - t0 < seconds:
-        fn()
-        n += 1
-    sync()
-    return (time.perf_counter() - t0) / n
 
 
 def main():

@@ -7,25 +7,13 @@ Times forward + backward of the loss on one batch of synthetic table questions.
 """
 
 import argparse
-import time
 
 import torch
 
 from augrnn import neural_programmer as NP
 from augrnn import tables
 from augrnn.train import pick_device
-
-
-def timeit(fn, device, seconds):
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    fn()
-    sync()
-    t0, n = time.perf_counter(), 0
-    while time.perf_counter() - t0 < seconds:
-        fn()
-        n += 1
-    sync()
-    return (time.perf_counter() - t0) / n
+from timing import timeit
 
 
 def main():
