@@ -86,3 +86,25 @@ def test_stored_run_is_reused_after_a_config_gains_a_field_at_its_default(tmp_pa
     assert train.load_run(Lookup(), CFG.replace(grad_noise=0.1), tmp_path) is None
     assert train.load_run(Lookup(), CFG.replace(lr=0.5), tmp_path) is None
     assert train.load_run(Lookup(), CFG.replace(device="cpu", checkpoint_every=3), tmp_path) is not None
+
+
+def test_commit_is_dirty_for_code_changes_but_not_for_replaced_results(tmp_path):
+    import subprocess
+
+    from augrnn import provenance
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "data" / "results" / "ch" / "run").mkdir(parents=True)
+    (tmp_path / "src" / "model.py").write_text("x = 1\n")
+    (tmp_path / "data" / "results" / "ch" / "run" / "metrics.csv").write_text("step\n1\n")
+    git("init", "-q")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    assert not provenance.git_commit(tmp_path).endswith("-dirty")
+    (tmp_path / "data" / "results" / "ch" / "run" / "metrics.csv").unlink()  # what a retrain does first
+    assert not provenance.git_commit(tmp_path).endswith("-dirty")
+    (tmp_path / "src" / "model.py").write_text("x = 2\n")
+    assert provenance.git_commit(tmp_path).endswith("-dirty")

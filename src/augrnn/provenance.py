@@ -16,8 +16,10 @@ def git_commit(root) -> str:
         sha = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
+        # Stored results are not code: a retrain deletes the run's old results before it starts, which
+        # must not mark the code as changed ("-dirty" means uncommitted changes outside data/results).
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)data/results"],
             cwd=root, capture_output=True, text=True, check=True,
         ).stdout.strip()
         return sha + ("-dirty" if dirty else "")
