@@ -108,3 +108,15 @@ def test_commit_is_dirty_for_code_changes_but_not_for_replaced_results(tmp_path)
     assert not provenance.git_commit(tmp_path).endswith("-dirty")
     (tmp_path / "src" / "model.py").write_text("x = 2\n")
     assert provenance.git_commit(tmp_path).endswith("-dirty")
+
+
+def test_models_are_stored_compressed_and_both_forms_load(tmp_path):
+    from augrnn import io
+
+    state = {"w": torch.randn(50, 50), "b": torch.arange(5)}
+    io.save_torch(tmp_path / "plain.pt", state)
+    io.save_torch(tmp_path / "small.pt", state, compress=True)
+    assert (tmp_path / "small.pt").read_bytes()[:2] == b"\x1f\x8b"
+    for name in ("plain.pt", "small.pt"):
+        back = io.load_torch(tmp_path / name, weights_only=True)
+        assert torch.equal(back["w"], state["w"]) and torch.equal(back["b"], state["b"])

@@ -105,7 +105,7 @@ def fit(
 
     ckpt_path = run_dir / CHECKPOINT if run_dir else None
     if ckpt_path is not None and ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        ckpt = io.load_torch(ckpt_path, map_location=device, weights_only=False)
         if ckpt["fingerprint"] == fingerprint:
             model.load_state_dict(ckpt["model"])
             optimizer.load_state_dict(ckpt["optimizer"])
@@ -191,7 +191,7 @@ def fit(
     metrics = pd.DataFrame(rows)
     if run_dir is not None:
         io.write_text(run_dir / METRICS, metrics.to_csv(index=False))
-        io.save_torch(run_dir / MODEL, model.state_dict())
+        io.save_torch(run_dir / MODEL, model.state_dict(), compress=True)
         io.write_json(run_dir / PROVENANCE, record)
         ckpt_path.unlink(missing_ok=True)  # the finished model and metrics replace it
     return Run(cfg, model, metrics, record, run_dir)
@@ -224,6 +224,6 @@ def load_run(experiment, cfg: TrainConfig, run_dir: str | Path) -> Run | None:
         return None
     device = pick_device(cfg.device)
     model = experiment.build_model(cfg).to(device)
-    model.load_state_dict(torch.load(run_dir / MODEL, map_location=device, weights_only=True))
+    model.load_state_dict(io.load_torch(run_dir / MODEL, map_location=device, weights_only=True))
     model.eval()
     return Run(cfg, model, pd.read_csv(run_dir / METRICS), record, run_dir)
