@@ -23,6 +23,7 @@ discrete program exactly (tested), which is how the data generator computes its 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -35,6 +36,12 @@ from .tables import OPERATIONS
 
 OP = {name: i for i, name in enumerate(OPERATIONS)}
 ROW_PASS = [OP[n] for n in ("sum", "count", "difference", "print")]
+
+
+@functools.lru_cache(maxsize=None)
+def _row_pass(device: torch.device) -> torch.Tensor:
+    # Made once per device, so the training step never copies an index from the host.
+    return torch.tensor(ROW_PASS, device=device)
 
 # --- mechanism ------------------------------------------------------------------------------------
 
@@ -75,7 +82,7 @@ def execute(table, p_op, p_col, pivot_g, pivot_l, softness: float = 0.0):
                 + a[:, OP["and"], None] * torch.minimum(rows_prev, rows_prev2)
                 + a[:, OP["or"], None] * torch.maximum(rows_prev, rows_prev2)
                 + a[:, OP["reset"], None] * ones
-                + a[:, ROW_PASS].sum(1, keepdim=True) * rows_prev)
+                + a.index_select(1, _row_pass(a.device)).sum(1, keepdim=True) * rows_prev)
         rows_prev2, rows_prev = rows_prev, rows
         scalar_prev2, scalar_prev = scalar_prev, scalar
         selections.append(rows)
@@ -117,6 +124,9 @@ class NeuralProgrammer(nn.Module):
         self.op_in = nn.Linear(3 * H, H)
         self.col_in = nn.Linear(3 * H, H)
         self.pivot_vectors = nn.Linear(H, 2, bias=False)  # one scoring vector each for greater, lesser
+        # Vocabulary ids of the column-name pool; a buffer, so it lives on the model's device.
+        self.register_buffer("name_ids", torch.tensor([tables.VOCAB.index(n) for n in tables.NAMES]),
+                             persistent=False)
 
     def forward(self, b):
         tokens, table = b["tokens"], b["table"]
@@ -124,7 +134,7 @@ class NeuralProgrammer(nn.Module):
         states, _ = self.question(self.embed(tokens))  # B x L x H
         real = tokens != 0
         q = states[torch.arange(B, device=tokens.device), real.sum(1) - 1]  # last real token
-        name_ids = self.name_ids.to(tokens.device)[b["names"]]  # B x C vocabulary ids
+        name_ids = self.name_ids[b["names"]]  # B x C vocabulary ids
         col_vecs = self.column_proj(self.embed(name_ids))  # B x C x H
 
         # Pivots (paper, section 2.3): softmax over the question's numbers, scored from the question
@@ -157,8 +167,6 @@ class NeuralProgrammer(nn.Module):
         scalar, lookup, rows = execute(table, p_op, p_col, pivots[:, 0], pivots[:, 1], self.softness)
         return {"scalar": scalar, "lookup": lookup, "rows": rows, "p_op": p_op, "p_col": p_col,
                 "pivots": pivots, "beta": beta}
-
-    name_ids = torch.tensor([tables.VOCAB.index(n) for n in tables.NAMES])
 
 
 def answer_correct(out, b) -> torch.Tensor:

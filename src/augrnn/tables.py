@@ -13,6 +13,8 @@ Shapes: table B x R x C; tokens B x L; numbers B x 2; lookup target B x R x C.
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 # Operations of the Neural Programmer (paper, table 1), in the order the model's selector uses.
@@ -75,6 +77,20 @@ def _template_tensors():
 TEMPLATE_TOKENS, PROGRAM_OPS, PROGRAM_COLS, IS_LOOKUP, N_NUMBERS = _template_tensors()
 
 
+@functools.lru_cache(maxsize=None)
+def _on(device) -> dict:
+    """The template tables on one device, made once: drawing a batch copies nothing from the host."""
+    device = torch.device(device)
+    return {"tokens": TEMPLATE_TOKENS.to(device), "ops": PROGRAM_OPS.to(device), "cols": PROGRAM_COLS.to(device),
+            "lookup": IS_LOOKUP.to(device), "n_numbers": N_NUMBERS.to(device),
+            "name_ids": torch.tensor([VOCAB.index(n) for n in NAMES], device=device)}
+
+
+@functools.lru_cache(maxsize=None)
+def _types(types: tuple, device: torch.device) -> torch.Tensor:
+    return torch.tensor(types, device=device)
+
+
 def question_text(kind: str, a: str, b: str = "", x: int = 0, y: int = 0) -> str:
     return TEMPLATES[kind][0].format(A=a, B=b, x=x, y=y)
 
@@ -85,7 +101,8 @@ def make_batch(batch: int, rows: int, columns: int, g: torch.Generator, device, 
     (default: all; two-column types need columns >= 2)."""
     if types is None:
         types = range(len(QUESTION_TYPES)) if columns >= 2 else [QUESTION_TYPES.index(t) for t in SINGLE_COLUMN]
-    types = torch.as_tensor(list(types), device=device)
+    types = _types(tuple(types), torch.device(device))
+    on = _on(torch.device(device))
     kind = types[torch.randint(0, len(types), (batch,), generator=g, device=device)]
     table = torch.randint(-value_range, value_range + 1, (batch, rows, columns), generator=g,
                           device=device).float()
@@ -100,10 +117,10 @@ def make_batch(batch: int, rows: int, columns: int, g: torch.Generator, device, 
                          device=device).float().sort(1).values
     wants_or = kind == QUESTION_TYPES.index("count greater or lesser")
     numbers = torch.where(wants_or[:, None], pair.flip(1), pair)
-    numbers = numbers * (torch.arange(2, device=device) < N_NUMBERS.to(device)[kind][:, None])
+    numbers = numbers * (torch.arange(2, device=device) < on["n_numbers"][kind][:, None])
 
-    tmpl = TEMPLATE_TOKENS.to(device)[kind]
-    name_ids = torch.tensor([VOCAB.index(n) for n in NAMES], device=device)[names]  # B x C vocab ids
+    tmpl = on["tokens"][kind]
+    name_ids = on["name_ids"][names]  # B x C vocab ids
     col_word = name_ids.gather(1, slot_cols)  # B x 2: the words for {A} and {B}
     num_id = VOCAB.index("<num>")
     tokens = torch.where(tmpl == _SLOTS["{A}"], col_word[:, :1], tmpl)
@@ -113,11 +130,11 @@ def make_batch(batch: int, rows: int, columns: int, g: torch.Generator, device, 
     x_pos = (tmpl == _SLOTS["{x}"]).float().argmax(1)
     y_pos = (tmpl == _SLOTS["{y}"]).float().argmax(1)
 
-    prog_cols = slot_cols.gather(1, PROGRAM_COLS.to(device)[kind])  # B x T table column per step
-    ops = PROGRAM_OPS.to(device)[kind]
+    prog_cols = slot_cols.gather(1, on["cols"][kind])  # B x T table column per step
+    ops = on["ops"][kind]
     out = {"table": table, "tokens": tokens, "numbers": numbers, "number_pos": torch.stack([x_pos, y_pos], 1),
-           "n_numbers": N_NUMBERS.to(device)[kind], "names": names, "kind": kind,
-           "is_lookup": IS_LOOKUP.to(device)[kind], "program_ops": ops, "program_cols": prog_cols,
+           "n_numbers": on["n_numbers"][kind], "names": names, "kind": kind,
+           "is_lookup": on["lookup"][kind], "program_ops": ops, "program_cols": prog_cols,
            "columns": slot_cols}
     # The reference answer: the template's program run with one-hot choices (pivots: x for greater and
     # y for lesser when the question has both numbers, else the one number).
