@@ -5,8 +5,9 @@ operation runs, and the step's output is the probability-weighted average of the
 Here the operations act on the outputs of earlier steps ("the output 2 steps ago plus the output 1
 step ago") and on the numbers of an arithmetic expression; the only supervision is the answer.
 
-The Neural Programmer chapter trains it and reports how few discrete programs it finds. What we found
-while building it: even with one free logit table per expression (no RNN at all), Adam finds a
+The Neural Programmer chapter trains it and reports how few discrete programs it finds: the trained
+selector mostly repeats one operation at every step (`add` for sums, `mul` for products). What we
+found while building it: even with one free logit table per expression (no RNN at all), Adam finds a
 correct argmax program for only 4-6 of the 11 expressions (3 seeds); the soft relaxation has exact
 solutions that are not programs ("a + b" is fitted by loading 0.5 a + 0.5 b twice and adding), and
 local minima that never pick `sub`; an entropy penalty and Gumbel-softmax (soft or straight-through)
