@@ -1,0 +1,1 @@
+"""Attentional interfaces: score functions and soft attention (`mechanism`), an attending encoder-decoder (`seq2seq`), translation, speech (LAS) and image strips (Show, Attend and Tell), and the chapter runs (`experiments`)."""

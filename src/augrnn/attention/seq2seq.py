@@ -1,0 +1,180 @@
+"""An encoder-decoder whose decoder attends over any sequence of annotation vectors (Bahdanau et al.
+2014, appendix A): words of a source sentence, frames of audio, regions of an image.
+
+Encoders return `Encoded(annotations B x N x D, mask B x N, summary B x D)`. The decoder's query at
+output step i is its previous state s_{i-1}; with `attention=None` it is the RNNencdec baseline,
+which sees only the fixed summary vector at every step.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .mechanism import additive_scores, attend, dot_scores, general_scores
+
+# The digit tasks (speech, image strips) share one vocabulary: tokens 0-9 are the digits.
+DIGIT_BOS, DIGIT_EOS, DIGIT_VOCAB = 10, 11, 12
+
+
+def shift_right(targets: torch.Tensor, bos: int) -> torch.Tensor:
+    """Teacher forcing: the decoder's inputs B x T are (BOS, y_1, ..., y_{T-1}) for targets B x T."""
+    return torch.cat([torch.full_like(targets[:, :1], bos), targets[:, :-1]], 1)
+
+
+def sequence_loss(logits: torch.Tensor, targets: torch.Tensor, ignore_index: int = -100) -> torch.Tensor:
+    """Cross-entropy per output token: logits B x T x V, targets B x T."""
+    return F.cross_entropy(logits.transpose(1, 2), targets, ignore_index=ignore_index)
+
+
+class Encoded(NamedTuple):
+    annotations: torch.Tensor  # B x N x D
+    mask: torch.Tensor  # B x N, True where real
+    summary: torch.Tensor  # B x D
+
+
+class Attention(nn.Module):
+    """Score functions: 'additive' (Bahdanau), 'dot' and 'general' (Luong et al. 2015)."""
+
+    def __init__(self, kind: str, query_dim: int, key_dim: int, attn_dim: int = 64):
+        super().__init__()
+        if kind not in ("additive", "dot", "general"):
+            raise ValueError(f"attention = {kind!r}; choose 'additive', 'dot' or 'general'")
+        if kind == "dot" and query_dim != key_dim:
+            raise ValueError(f"'dot' attention needs query_dim == key_dim, got {query_dim} and {key_dim}")
+        self.kind = kind
+        if kind == "additive":
+            self.w = nn.Linear(query_dim, attn_dim, bias=False)
+            self.u = nn.Linear(key_dim, attn_dim)
+            self.v = nn.Parameter(torch.randn(attn_dim) / attn_dim**0.5)
+        elif kind == "general":
+            self.weight = nn.Parameter(torch.randn(query_dim, key_dim) / query_dim**0.5)
+
+    def prepare(self, annotations):
+        """What can be computed once per sequence (U h for additive scores)."""
+        return self.u(annotations) if self.kind == "additive" else annotations
+
+    def forward(self, query, prepared, annotations, mask):
+        q = query.unsqueeze(1)  # B x 1 x Dq
+        if self.kind == "additive":
+            scores = additive_scores(self.w(q), prepared, self.v)
+        elif self.kind == "general":
+            scores = general_scores(q, prepared, self.weight)
+        else:
+            scores = dot_scores(q, prepared, scale=False)
+        context, weights = attend(scores, annotations, mask)
+        return context.squeeze(1), weights.squeeze(1)
+
+
+class Decoder(nn.Module):
+    def __init__(self, vocab: int, annot_dim: int, embed: int = 64, hidden: int = 128,
+                 attention: str | None = "additive"):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, embed)
+        self.init = nn.Linear(annot_dim, hidden)
+        self.attention = Attention(attention, hidden, annot_dim) if attention else None
+        self.cell = nn.GRUCell(embed + annot_dim, hidden)
+        self.out = nn.Linear(hidden + annot_dim + embed, vocab)
+
+    def start(self, enc: Encoded):
+        prepared = self.attention.prepare(enc.annotations) if self.attention else None
+        return torch.tanh(self.init(enc.summary)), prepared
+
+    def step(self, prev_tokens, state, prepared, enc: Encoded):
+        emb = self.embed(prev_tokens)
+        if self.attention is not None:
+            context, weights = self.attention(state, prepared, enc.annotations, enc.mask)
+        else:
+            context, weights = enc.summary, None
+        state = self.cell(torch.cat([emb, context], -1), state)
+        logits = self.out(torch.cat([state, context, emb], -1))
+        return logits, state, weights
+
+    def forward(self, enc: Encoded, inputs):
+        """Teacher forcing: inputs B x T (BOS, y_1, ..., y_{T-1}) -> logits B x T x V, weights B x T x N."""
+        state, prepared = self.start(enc)
+        logits, weights = [], []
+        for t in range(inputs.shape[1]):
+            lg, state, w = self.step(inputs[:, t], state, prepared, enc)
+            logits.append(lg)
+            weights.append(w if w is not None else enc.mask.new_zeros(enc.mask.shape, dtype=lg.dtype))
+        return torch.stack(logits, 1), torch.stack(weights, 1)
+
+    @torch.no_grad()
+    def greedy(self, enc: Encoded, bos: int, eos: int, max_len: int):
+        """Most likely token at each step; stops early once every sequence has emitted EOS."""
+        b = enc.summary.shape[0]
+        state, prepared = self.start(enc)
+        tok = torch.full((b,), bos, dtype=torch.long, device=enc.summary.device)
+        done = torch.zeros(b, dtype=torch.bool, device=tok.device)
+        out, weights = [], []
+        for _ in range(max_len):
+            lg, state, w = self.step(tok, state, prepared, enc)
+            tok = torch.where(done, torch.full_like(tok, eos), lg.argmax(-1))
+            out.append(tok)
+            if w is not None:
+                weights.append(w)
+            done = done | (tok == eos)
+            if bool(done.all()):
+                break
+        return torch.stack(out, 1), (torch.stack(weights, 1) if weights else None)
+
+    @torch.no_grad()
+    def beam(self, enc: Encoded, bos: int, eos: int, max_len: int, k: int = 4):
+        """Beam search, batched: the B x k hypotheses run as one batch of B*k. Returns B x T tokens of
+        the highest-scoring hypothesis (sum of log-probabilities; finished ones are carried as is)."""
+        b = enc.summary.shape[0]
+        rep = lambda x: x.repeat_interleave(k, dim=0)
+        enc_k = Encoded(rep(enc.annotations), rep(enc.mask), rep(enc.summary))
+        state, prepared = self.start(enc_k)
+        device = enc.summary.device
+        tok = torch.full((b * k,), bos, dtype=torch.long, device=device)
+        score = torch.zeros(b, k, device=device)
+        score[:, 1:] = float("-inf")  # all beams start identical: keep one
+        done = torch.zeros(b * k, dtype=torch.bool, device=device)
+        base = (torch.arange(b, device=device) * k).unsqueeze(1)
+        tokens, parents = [], []
+        for _ in range(max_len):
+            lg, state, _ = self.step(tok, state, prepared, enc_k)
+            logp = F.log_softmax(lg, -1)
+            vocab = logp.shape[-1]
+            finished = torch.full_like(logp, float("-inf"))
+            finished[:, eos] = 0.0  # a finished hypothesis only extends by EOS, at no cost
+            logp = torch.where(done.unsqueeze(1), finished, logp)
+            total = (score.reshape(-1, 1) + logp).reshape(b, k * vocab)
+            score, idx = total.topk(k, dim=-1)
+            parent = (base + idx // vocab).reshape(-1)
+            tok = (idx % vocab).reshape(-1)
+            state, done = state[parent], done[parent] | (tok == eos)
+            tokens.append(tok)
+            parents.append(parent)
+            if bool(done.all()):
+                break
+        # Backtrack from the best hypothesis of each batch element (topk sorts: beam 0 is best).
+        best = base.squeeze(1)
+        seq = []
+        for t in range(len(tokens) - 1, -1, -1):
+            seq.append(tokens[t][best])
+            best = parents[t][best]
+        return torch.stack(seq[::-1], 1)
+
+
+class TextEncoder(nn.Module):
+    """Embedding + bidirectional GRU (Bahdanau's encoder). lengths: host-side list or CPU tensor."""
+
+    def __init__(self, vocab: int, embed: int = 64, hidden: int = 64):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, embed, padding_idx=0)
+        self.rnn = nn.GRU(embed, hidden, batch_first=True, bidirectional=True)
+        self.dim = 2 * hidden
+
+    def forward(self, tokens, lengths_cpu):
+        packed = nn.utils.rnn.pack_padded_sequence(self.embed(tokens), lengths_cpu, batch_first=True,
+                                                   enforce_sorted=False)
+        out, h = self.rnn(packed)
+        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=tokens.shape[1])
+        summary = torch.cat([h[0], h[1]], -1)  # last forward state, first backward state
+        return Encoded(out, tokens != 0, summary)

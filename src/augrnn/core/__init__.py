@@ -1,0 +1,1 @@
+"""Shared by every augmentation: configs, the training loop, stored runs, atomic io, provenance."""

@@ -1,0 +1,215 @@
+"""The one training loop every experiment shares.
+
+An experiment is a `TrainConfig` subclass plus an object with three methods (the `Experiment`
+protocol of `augrnn.core.experiment`):
+
+    build_model(cfg) -> nn.Module
+    batch(cfg, step, generator, device) -> batch             # seeded: same (seed, step) -> same batch
+    loss(model, batch, cfg) -> (loss, {name: scalar tensor})  # metrics stay tensors in the hot loop
+
+and optionally `evaluate(model, cfg, device) -> {name: float}`, called at every log step.
+
+`fit` seeds everything, picks the device, clips gradients, writes the metrics CSV and an atomic
+checkpoint every `checkpoint_every` steps, and resumes from that checkpoint when it finds one with the
+same config fingerprint. Data for step t comes from a generator seeded by (seed, t), so a resumed run
+sees exactly the batches the uninterrupted run would have seen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+import torch
+from tqdm.std import tqdm
+
+from . import io, provenance
+from .config import Config, TrainConfig
+from .devices import pick_device, step_generator
+
+
+def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
+    if cfg.optimizer == "rmsprop":
+        # Graves et al. 2014 (NTM), section 4: RMSProp with momentum 0.9.
+        return torch.optim.RMSprop(params, lr=cfg.lr, momentum=cfg.momentum, alpha=0.95, eps=1e-6)
+    return torch.optim.Adam(params, lr=cfg.lr)
+
+
+def learning_rate(cfg: TrainConfig, step: int) -> float:
+    """Constant, then (with cfg.warmdown > 0) a linear fall to zero over the last steps."""
+    start = cfg.steps * (1 - cfg.warmdown)
+    if cfg.warmdown == 0 or step < start:
+        return cfg.lr
+    return cfg.lr * max(0.0, (cfg.steps - step) / (cfg.steps - start))
+
+
+@dataclass
+class Run:
+    config: TrainConfig
+    model: torch.nn.Module
+    metrics: pd.DataFrame
+    provenance: dict
+    run_dir: Path | None
+
+
+class Interrupted(Exception):
+    """Raised by `fit(..., stop_at=k)`: simulates a run killed after step k (for tests)."""
+
+
+CHECKPOINT = "checkpoint.pt"
+METRICS = "metrics.csv"
+MODEL = "model.pt"
+PROVENANCE = "provenance.json"
+
+
+def fit(
+    experiment,
+    cfg: TrainConfig,
+    run_dir: str | Path | None = None,
+    *,
+    progress: bool = True,
+    stop_at: int | None = None,
+    on_log: Callable[[dict], None] | None = None,
+) -> Run:
+    device = pick_device(cfg.device)
+    run_dir = Path(run_dir) if run_dir is not None else None
+    fingerprint = cfg.fingerprint()
+
+    torch.manual_seed(cfg.seed)
+    model = experiment.build_model(cfg).to(device)
+    optimizer = make_optimizer(cfg, model.parameters())
+    start, rows, elapsed = 0, [], 0.0
+
+    ckpt_path = run_dir / CHECKPOINT if run_dir else None
+    if ckpt_path is not None and ckpt_path.exists():
+        ckpt = io.load_torch(ckpt_path, map_location=device, weights_only=False)
+        if ckpt["fingerprint"] == fingerprint:
+            model.load_state_dict(ckpt["model"])
+            optimizer.load_state_dict(ckpt["optimizer"])
+            torch.set_rng_state(ckpt["rng"])
+            start, rows, elapsed = ckpt["step"], ckpt["rows"], ckpt["elapsed"]
+        else:
+            print(f"{ckpt_path}: checkpoint is from another config; starting afresh", file=sys.stderr)
+
+    def checkpoint(step):
+        if ckpt_path is None:
+            return
+        io.save_torch(ckpt_path, {
+            "fingerprint": fingerprint, "step": step, "rows": rows, "elapsed": elapsed + time.time() - t0,
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "rng": torch.get_rng_state(),
+        })
+        io.write_text(run_dir / METRICS, pd.DataFrame(rows).to_csv(index=False))
+
+    started = provenance.now()
+    root = io.repo_root() if run_dir else None
+    commit = provenance.git_commit(root) if root else "unknown"  # the code this run starts from
+    t0 = time.time()
+    sums: dict[str, torch.Tensor] = {}
+    model.train()
+    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress,
+               file=sys.stderr, mininterval=2.0, desc=type(cfg).__name__, leave=False)
+    for step in bar:
+        if cfg.warmdown:
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(cfg, step)
+        batch = experiment.batch(cfg, step, step_generator(cfg.seed, step, device), device)
+        loss, metrics = experiment.loss(model, batch, cfg)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+        if cfg.grad_noise:
+            # Neelakantan et al. 2015 (gradient noise): sigma^2 = eta / (1 + t)^0.55, after clipping.
+            std = (cfg.grad_noise / (1 + step) ** 0.55) ** 0.5
+            for p in model.parameters():
+                if p.grad is not None:
+                    p.grad.add_(torch.randn_like(p.grad) * std)
+        optimizer.step()
+        # Accumulate on the device; the only host sync is at log steps.
+        for k, v in metrics.items():
+            v = v.detach()
+            sums[k] = sums[k] + v if k in sums else v
+        done = step + 1
+        if done % cfg.log_every == 0 or done == cfg.steps:
+            n = cfg.log_every if done % cfg.log_every == 0 else done % cfg.log_every
+            row = {"step": done, "examples": done * cfg.batch_size}
+            row.update({k: float(v) / n for k, v in sums.items()})
+            if hasattr(experiment, "evaluate"):
+                model.eval()
+                with torch.no_grad():
+                    row.update(experiment.evaluate(model, cfg, device))
+                model.train()
+            rows.append(row)
+            sums = {}
+            if on_log:
+                on_log(row)
+            bar.set_postfix({k: f"{v:.3g}" for k, v in row.items() if k not in ("step", "examples")})
+        if done % cfg.checkpoint_every == 0 or done == cfg.steps:
+            checkpoint(done)
+        if stop_at is not None and done >= stop_at and done < cfg.steps:
+            bar.close()
+            raise Interrupted(f"stopped after step {done}")
+    bar.close()
+    model.eval()
+
+    record = {
+        "commit": commit,
+        "config": cfg.to_dict(),
+        "config_class": type(cfg).__name__,
+        "fingerprint": fingerprint,
+        "seed": cfg.seed,
+        "hardware": provenance.hardware(device),
+        "versions": provenance.versions(),
+        "started": started,
+        "finished": provenance.now(),
+        "wall_time_s": round(elapsed + time.time() - t0, 2),
+        "steps": cfg.steps,
+    }
+    metrics = pd.DataFrame(rows)
+    if run_dir is not None:
+        io.write_text(run_dir / METRICS, metrics.to_csv(index=False))
+        io.save_torch(run_dir / MODEL, model.state_dict(), compress=True)
+        io.write_json(run_dir / PROVENANCE, record)
+        ckpt_path.unlink(missing_ok=True)  # the finished model and metrics replace it
+    return Run(cfg, model, metrics, record, run_dir)
+
+
+def same_experiment(stored: dict, cfg: Config) -> bool:
+    """Whether a stored run's config is `cfg`, allowing for fields added to the config class since
+    the run was made: those must be at their default (which must keep the old behaviour), and fields
+    that do not change the numbers (device, checkpoint cadence) are ignored. Nested configs (the
+    model's) are compared field by field the same way."""
+    for f in dataclasses.fields(cfg):
+        if not f.metadata.get("fingerprint", True):
+            continue
+        value = getattr(cfg, f.name)
+        if isinstance(value, Config):
+            if not same_experiment(stored.get(f.name, {}), value):
+                return False
+        elif f.name in stored:
+            if stored[f.name] != value:
+                return False
+        elif value != f.default:
+            return False
+    return set(stored) <= {f.name for f in dataclasses.fields(cfg)}
+
+
+def load_run(experiment, cfg: TrainConfig, run_dir: str | Path) -> Run | None:
+    """A finished run in `run_dir` with the same config fingerprint, or None."""
+    run_dir = Path(run_dir)
+    paths = [run_dir / p for p in (PROVENANCE, METRICS, MODEL)]
+    if not all(p.exists() for p in paths):
+        return None
+    record = io.read_json(run_dir / PROVENANCE)
+    if record.get("fingerprint") != cfg.fingerprint() and not same_experiment(record["config"], cfg):
+        return None
+    device = pick_device(cfg.device)
+    model = experiment.build_model(cfg).to(device)
+    model.load_state_dict(io.load_torch(run_dir / MODEL, map_location=device, weights_only=True))
+    model.eval()
+    return Run(cfg, model, pd.read_csv(run_dir / METRICS), record, run_dir)

@@ -1,0 +1,55 @@
+"""The NTM chapter's runs: budgets per scale and `plan(scale, seeds)`.
+
+Headline runs (copy, NTM and LSTM) get `seeds` seeds; repeat copy and associative recall get
+`other_seeds` (a budget choice, stated in the chapter).
+"""
+
+from __future__ import annotations
+
+from ..core.config import check_scale, check_seeds
+from ..core.experiment import Planned
+from .model import NTMModelConfig
+from .tasks import NTMConfig, NTMTask
+
+CHAPTER = "ntm"
+SEEDS = 3
+BUDGETS = {
+    "smoke": dict(copy_steps=120, other_steps=60, batch=16, curriculum=60, max_len=5, log_every=20,
+                  eval_size=16, lengths=[5, 10, 20], other_seeds=1, repeat=(3, 3), items=3),
+    "full": dict(copy_steps=6000, other_steps=2000, batch=32, curriculum=1000, max_len=20, log_every=100,
+                 eval_size=64, lengths=[10, 20, 30, 50, 120], other_seeds=1, repeat=(5, 5), items=6),
+}
+MODELS = {"NTM": "ntm", "LSTM": "lstm"}
+
+
+def budget(scale: str) -> dict:
+    return BUDGETS[check_scale(scale)]
+
+
+def config(scale: str, task: str, model: str, seed: int, controller: str = "lstm", **task_fields) -> NTMConfig:
+    """The chapter's recipe: Adam 1e-3, batch 32, curriculum over lengths, a linear warm-down."""
+    b = budget(scale)
+    return NTMConfig(task=task, model=NTMModelConfig(kind=MODELS[model], controller=controller), seed=seed,
+                     steps=b["copy_steps"] if task == "copy" else b["other_steps"], batch_size=b["batch"],
+                     lr=1e-3, warmdown=0.25, curriculum=b["curriculum"], log_every=b["log_every"],
+                     checkpoint_every=250, eval_size=b["eval_size"], **task_fields)
+
+
+def plan(scale: str, seeds: int | None = None) -> list[Planned]:
+    """Every run of the chapter, keyed (task, model, seed)."""
+    b, seeds = budget(scale), check_seeds(seeds) or SEEDS
+    runs = []
+
+    def add(task, model, seed, **kw):
+        runs.append(Planned(CHAPTER, f"{task}-{model.lower()}-seed{seed}", (task, model, seed), NTMTask(),
+                            config(scale, task, model, seed, **kw)))
+
+    for seed in range(seeds):
+        for model in MODELS:
+            add("copy", model, seed, max_len=b["max_len"])
+    for seed in range(b["other_seeds"]):
+        for model in MODELS:
+            add("repeat_copy", model, seed, max_len=b["repeat"][0], max_repeats=b["repeat"][1])
+        add("associative_recall", "NTM", seed, controller="feedforward", bits=6, max_items=b["items"])
+        add("associative_recall", "LSTM", seed, bits=6, max_items=b["items"])
+    return runs

@@ -1,0 +1,210 @@
+"""The NTM paper's algorithmic tasks (Graves et al. 2014, section 4), their cost and the experiment.
+
+All sequences of one batch share their length (and repeat count or item count), drawn per batch from
+the seeded step generator; the paper draws them per sequence. Inputs and targets are B x T x channels
+with a mask B x T marking where the target counts.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+import torch
+from torch.nn import functional as F
+
+from ..core.config import ConfigError, TrainConfig, bounded, choice, nested
+from ..core.devices import fixed_generator
+from .model import NTMModelConfig, build
+
+
+@dataclass(frozen=True)
+class NTMConfig(TrainConfig):
+    task: str = choice("copy", ("copy", "repeat_copy", "associative_recall"))
+    model: NTMModelConfig = nested(NTMModelConfig)
+    bits: int = bounded(8, 1, 64)
+    min_len: int = bounded(1, 1, 1000)
+    max_len: int = bounded(20, 1, 1000)  # copy: sequence length; repeat copy: too
+    max_repeats: int = bounded(10, 1, 100)  # repeat copy
+    min_items: int = bounded(2, 2, 100)  # associative recall
+    max_items: int = bounded(6, 2, 100)
+    item_len: int = bounded(3, 1, 20)
+    curriculum: int = bounded(0, 0)  # steps over which max_len (max_items) grows from min to max
+    eval_size: int = bounded(64, 1, 4096)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.min_len > self.max_len:
+            raise ConfigError(f"NTMConfig.min_len = {self.min_len} must be <= max_len = {self.max_len}")
+        if self.min_items > self.max_items:
+            raise ConfigError(f"NTMConfig.min_items = {self.min_items} must be <= max_items = {self.max_items}")
+
+
+def channels(cfg: NTMConfig) -> tuple[int, int]:
+    """(input channels, output channels) of a task."""
+    if cfg.task == "copy":
+        return cfg.bits + 1, cfg.bits
+    if cfg.task == "repeat_copy":
+        return cfg.bits + 2, cfg.bits + 1
+    return cfg.bits + 2, cfg.bits
+
+
+# --- generators -----------------------------------------------------------------------------------
+
+
+def _bits(g, device, *shape):
+    return torch.randint(0, 2, shape, generator=g, device=device).float()
+
+
+def copy_batch(cfg, batch, length, g, device):
+    """Sequence of `length` random vectors, a delimiter flag, then the sequence again as target."""
+    seq = _bits(g, device, batch, length, cfg.bits)
+    t = 2 * length + 1
+    x = torch.zeros(batch, t, cfg.bits + 1, device=device)
+    x[:, :length, : cfg.bits] = seq
+    x[:, length, cfg.bits] = 1.0
+    y = torch.zeros(batch, t, cfg.bits, device=device)
+    y[:, length + 1 :] = seq
+    mask = torch.zeros(batch, t, device=device)
+    mask[:, length + 1 :] = 1.0
+    return {"x": x, "y": y, "mask": mask}
+
+
+def repeat_copy_batch(cfg, batch, length, repeats, g, device):
+    """Sequence, delimiter, the repeat count (normalised by max_repeats) on its own channel; the target
+    is the sequence `repeats` times, then an end marker on an extra output channel."""
+    seq = _bits(g, device, batch, length, cfg.bits)
+    out_len = length * repeats + 1
+    t = length + 2 + out_len
+    x = torch.zeros(batch, t, cfg.bits + 2, device=device)
+    x[:, :length, : cfg.bits] = seq
+    x[:, length, cfg.bits] = 1.0
+    x[:, length + 1, cfg.bits + 1] = repeats / cfg.max_repeats
+    y = torch.zeros(batch, t, cfg.bits + 1, device=device)
+    y[:, length + 2 : t - 1, : cfg.bits] = seq.repeat(1, repeats, 1)
+    y[:, t - 1, cfg.bits] = 1.0
+    mask = torch.zeros(batch, t, device=device)
+    mask[:, length + 2 :] = 1.0
+    return {"x": x, "y": y, "mask": mask}
+
+
+def recall_batch(cfg, batch, items, g, device):
+    """`items` items of item_len vectors, each after a delimiter; then a query item between two query
+    delimiters; the target is the item that followed the query."""
+    k, w = cfg.item_len, cfg.bits
+    content = _bits(g, device, batch, items, k, w)
+    query = torch.randint(0, items - 1, (batch,), generator=g, device=device)
+    rows = torch.arange(batch, device=device)
+    story = torch.zeros(batch, items, k + 1, w + 2, device=device)
+    story[:, :, 0, w] = 1.0
+    story[:, :, 1:, :w] = content
+    ask = torch.zeros(batch, k + 2, w + 2, device=device)
+    ask[:, 0, w + 1] = 1.0
+    ask[:, k + 1, w + 1] = 1.0
+    ask[:, 1 : k + 1, :w] = content[rows, query]
+    answer = torch.zeros(batch, k, w + 2, device=device)
+    x = torch.cat([story.reshape(batch, items * (k + 1), w + 2), ask, answer], dim=1)
+    t = x.shape[1]
+    y = torch.zeros(batch, t, w, device=device)
+    y[:, t - k :] = content[rows, query + 1]
+    mask = torch.zeros(batch, t, device=device)
+    mask[:, t - k :] = 1.0
+    return {"x": x, "y": y, "mask": mask}
+
+
+def sample_batch(cfg: NTMConfig, batch: int, g, device, step: int | None = None, size: int | None = None):
+    """One training batch; `size` fixes the length (copy, repeat copy) or item count (recall).
+
+    Lengths come from a host-side RNG seeded like `g`, so choosing a shape never waits on the device.
+    """
+    rng = random.Random(g.initial_seed())
+    def ceiling(lo, hi):
+        if not cfg.curriculum or step is None:
+            return hi
+        return lo + round((hi - lo) * min(1.0, step / cfg.curriculum))
+
+    if cfg.task == "copy":
+        n = size or rng.randint(cfg.min_len, ceiling(cfg.min_len, cfg.max_len))
+        return copy_batch(cfg, batch, n, g, device)
+    if cfg.task == "repeat_copy":
+        n = size or rng.randint(cfg.min_len, ceiling(cfg.min_len, cfg.max_len))
+        reps = rng.randint(1, cfg.max_repeats)
+        return repeat_copy_batch(cfg, batch, n, reps, g, device)
+    n = size or rng.randint(cfg.min_items, ceiling(cfg.min_items, cfg.max_items))
+    return recall_batch(cfg, batch, n, g, device)
+
+
+# --- cost ----------------------------------------------------------------------------------------
+
+
+def bits_per_sequence(logits, b) -> torch.Tensor:
+    """The paper's cost: binary cross-entropy in bits, summed over the output sequence, per sequence."""
+    bce = F.binary_cross_entropy_with_logits(logits, b["y"], reduction="none").sum(-1)
+    return (bce * b["mask"]).sum(1).mean() / math.log(2)
+
+
+def bit_errors(logits, b) -> torch.Tensor:
+    """Wrong bits per sequence (outputs thresholded at 0.5), B."""
+    wrong = ((logits > 0).float() != b["y"]).float().sum(-1)
+    return (wrong * b["mask"]).sum(1)
+
+
+# --- the experiment ------------------------------------------------------------------------------
+
+
+class NTMTask:
+    """Plugs a task and an NTM (or the LSTM baseline) into augrnn.core.train.fit."""
+
+    def build_model(self, cfg: NTMConfig):
+        return build(cfg.model, *channels(cfg))
+
+    def batch(self, cfg, step, g, device):
+        return sample_batch(cfg, cfg.batch_size, g, device, step=step)
+
+    def loss(self, model, b, cfg):
+        logits = model(b["x"])
+        cost = bits_per_sequence(logits, b)
+        return cost, {"cost": cost}
+
+    def eval_sizes(self, cfg):
+        if cfg.task == "associative_recall":
+            return list(range(cfg.min_items, cfg.max_items + 1))
+        return sorted({cfg.min_len, (cfg.min_len + cfg.max_len) // 2, cfg.max_len})
+
+    def evaluate(self, model, cfg, device, sizes=None):
+        """Held-out cost and perfect-sequence share on a fixed set, over the training range."""
+        costs, perfect = [], []
+        for size in sizes or self.eval_sizes(cfg):
+            g = fixed_generator(7_000_000 + size, device)
+            b = sample_batch(cfg, cfg.eval_size, g, device, size=size)
+            logits = model(b["x"])
+            costs.append(bits_per_sequence(logits, b))
+            perfect.append((bit_errors(logits, b) == 0).float().mean())
+        return {"test_cost": float(torch.stack(costs).mean()),
+                "test_perfect": float(torch.stack(perfect).mean())}
+
+
+# --- analysis for the chapter ---------------------------------------------------------------------
+
+
+def sequences_to_converge(metrics, threshold: float = 0.1, column: str = "test_cost"):
+    """Training sequences seen when the held-out cost first fell below `threshold` (NaN if never)."""
+    hit = metrics[metrics[column] < threshold]
+    return float(hit["examples"].iloc[0]) if len(hit) else float("nan")
+
+
+@torch.no_grad()
+def generalisation(model, cfg: NTMConfig, sizes, n: int = 32, seed: int = 123):
+    """Bit errors and cost per sequence at each length (copy, repeat copy) or item count (recall)."""
+    device = next(model.parameters()).device
+    rows = []
+    for size in sizes:
+        g = fixed_generator(seed + size, device)
+        b = sample_batch(cfg, n, g, device, size=size)
+        logits = model(b["x"])
+        errors = bit_errors(logits, b)
+        rows.append({"size": size, "bit_errors": float(errors.mean()),
+                     "perfect": float((errors == 0).float().mean()),
+                     "cost": float(bits_per_sequence(logits, b))})
+    return rows

@@ -1,0 +1,58 @@
+"""The Neural Programmer chapter's runs: the article's arithmetic programmer and the paper's model on
+table questions (C = 3 columns and T = 4 steps; C = 5; T = 2 and 6).
+
+Headline runs (arithmetic, and tables at C = 3, T = 4) get `seeds` seeds; C = 5 gets `sweep_seeds`,
+and T = 2 and T = 6 one seed each.
+"""
+
+from __future__ import annotations
+
+from ..core.config import check_scale, check_seeds
+from ..core.experiment import Planned
+from .arithmetic import Arithmetic, ArithmeticConfig
+from .model import ProgrammerConfig, TableQA
+
+CHAPTER = "neural_programmer"
+SEEDS = 3
+BUDGETS = {
+    "smoke": dict(arith_steps=200, steps=150, log_every=50, eval_size=256, probe=256, sweep_seeds=1),
+    "full": dict(arith_steps=4000, steps=6000, log_every=250, eval_size=2048, probe=4096, sweep_seeds=2),
+}
+
+
+def budget(scale: str) -> dict:
+    return BUDGETS[check_scale(scale)]
+
+
+def arithmetic_base(scale: str) -> ArithmeticConfig:
+    b = budget(scale)
+    return ArithmeticConfig(steps=b["arith_steps"], batch_size=64, lr=1e-3, log_every=b["log_every"],
+                            eval_size=1024, checkpoint_every=2000)
+
+
+def tables_base(scale: str) -> ProgrammerConfig:
+    b = budget(scale)
+    return ProgrammerConfig(steps=b["steps"], batch_size=64, lr=1e-3, model={"hidden": 64, "embed": 64},
+                            grad_noise=0.01, log_every=b["log_every"], eval_size=b["eval_size"],
+                            checkpoint_every=1000)
+
+
+def plan(scale: str, seeds: int | None = None) -> list[Planned]:
+    """Keys ("arithmetic", seed) and (f"C={columns}, T={steps}", seed)."""
+    b, seeds = budget(scale), check_seeds(seeds) or SEEDS
+    arith, tab = arithmetic_base(scale), tables_base(scale)
+    runs = [Planned(CHAPTER, f"arithmetic-seed{s}", ("arithmetic", s), Arithmetic(), arith.replace(seed=s))
+            for s in range(seeds)]
+
+    def add(columns, steps_t, seed):
+        cfg = tab.replace(columns=columns, model={"steps_t": steps_t}, seed=seed)
+        runs.append(Planned(CHAPTER, f"tables-c{columns}-t{steps_t}-seed{seed}", (f"C={columns}, T={steps_t}", seed),
+                            TableQA(), cfg))
+
+    for s in range(seeds):
+        add(3, 4, s)
+    for s in range(b["sweep_seeds"]):
+        add(5, 4, s)
+    for steps_t in (2, 6):
+        add(3, steps_t, 0)
+    return runs

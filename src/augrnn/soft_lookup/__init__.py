@@ -1,0 +1,1 @@
+"""Attention as soft lookup: the trick every augmentation shares, on a key-value table."""

@@ -1,0 +1,89 @@
+import pytest
+import torch
+from torch import nn
+
+from augrnn.act.mechanism import ACTCell, halting_weights
+from augrnn.act.parity import Parity, ParityConfig, parity_batch
+from augrnn.core.train import fit
+
+
+def test_halting_weights_paper_example():
+    p, n, r = halting_weights(torch.tensor([0.3, 0.5, 0.4]), eps=0.01)
+    assert torch.allclose(p, torch.tensor([0.3, 0.5, 0.2]))
+    assert float(n) == 3 and abs(float(r) - 0.2) < 1e-6
+
+
+@pytest.mark.parametrize("h, eps, p, n, r", [
+    ([0.995, 0.5, 0.5], 0.01, [1.0, 0, 0], 1, 1.0),        # halts at once: R = 1, p^1 = R
+    ([0.2, 0.785, 0.5], 0.01, [0.2, 0.785, 0.015], 3, 0.015),  # 0.985 < 0.99: one more step ...
+    ([0.2, 0.79, 0.5], 0.01, [0.2, 0.8, 0], 2, 0.8),       # ... 0.99 reaches 1 - eps
+    ([0.2, 0.785, 0.5], 0.02, [0.2, 0.8, 0], 2, 0.8),      # a larger eps halts earlier
+    ([0.1, 0.1, 0.1, 0.1], 0.01, [0.1, 0.1, 0.1, 0.7], 4, 0.7),  # the cap: never reached, halt at K
+])
+def test_halting_weights_by_hand(h, eps, p, n, r):
+    pw, nn_, rr = halting_weights(torch.tensor(h, dtype=torch.float64), eps)
+    assert torch.allclose(pw, torch.tensor(p, dtype=torch.float64))
+    assert float(nn_) == n and abs(float(rr) - r) < 1e-9
+    assert abs(float(pw.sum()) - 1) < 1e-9
+
+
+def test_halting_weights_batched():
+    h = torch.tensor([[0.3, 0.5, 0.4], [0.1, 0.1, 0.1]])
+    p, n, r = halting_weights(h, 0.01)
+    assert n.tolist() == [3, 3] and torch.allclose(p.sum(-1), torch.ones(2))
+    assert torch.allclose(p[1], torch.tensor([0.1, 0.1, 0.8]))
+
+
+def test_gradient_reaches_the_halting_values_through_r_not_n():
+    h = torch.tensor([0.3, 0.5, 0.4], requires_grad=True)
+    p, n, r = halting_weights(h, 0.01)
+    (n + r).backward()  # ponder cost
+    # R = 1 - h1 - h2: d/dh = -1 for the steps before N, 0 for the halting step itself
+    assert torch.allclose(h.grad, torch.tensor([-1.0, -1.0, 0.0]))
+    assert not n.requires_grad
+
+
+def test_gradient_reaches_the_halting_unit_of_a_cell():
+    torch.manual_seed(0)
+    act = ACTCell(nn.RNNCell(4, 8), 8, max_steps=5, halt_bias=-1.0)
+    _, ponder, _ = act(torch.randn(3, 3), torch.zeros(3, 8))
+    ponder.sum().backward()
+    assert act.halt.weight.grad.abs().sum() > 0 and act.halt.bias.grad.abs() > 0
+
+
+def test_halted_samples_are_unchanged_while_others_ponder():
+    """A sample's output is the same whether its batch-mates stop at once or ponder to the cap."""
+    torch.manual_seed(0)
+    act = ACTCell(nn.RNNCell(5, 6), 6, max_steps=8, halt_bias=0.0)
+    with torch.no_grad():
+        act.halt.weight.zero_()
+        act.halt.weight[0, 0] = 30.0  # halting depends on the first state unit
+    x = torch.zeros(2, 4)
+    x[0, 0] = 5.0  # sample 0 drives that unit up: halts at the first step
+    x[1, 0] = -5.0  # sample 1 drives it down: ponders to the cap
+    with torch.no_grad():
+        act.cell.weight_ih.zero_()
+        act.cell.weight_ih[0, 0] = 1.0
+        both, ponder, info = act(x, torch.zeros(2, 6))
+        alone, _, info_alone = act(x[:1], torch.zeros(1, 6))
+    assert info["steps"].tolist() == [1, 8] and info_alone["steps"].tolist() == [1]
+    assert torch.equal(both[0], alone[0])
+    assert torch.all(info["p"][0, 1:] == 0)
+
+
+def test_parity_generator_agrees_with_a_plain_count():
+    cfg = ParityConfig(bits=10)
+    b = parity_batch(cfg, 500, torch.Generator().manual_seed(0), "cpu")
+    for x, y, k in zip(b["x"], b["y"], b["nonzero"]):
+        assert int((x != 0).sum()) == int(k) and 1 <= int(k) <= 10
+        assert float(y) == sum(1 for v in x.tolist() if v == 1) % 2
+
+
+def test_parity_training_is_deterministic_and_ponders():
+    cfg = ParityConfig(bits=8, model={"hidden": 16}, steps=30, batch_size=32, log_every=10, eval_size=64)
+    a = fit(Parity(), cfg, None, progress=False).metrics
+    b = fit(Parity(), cfg, None, progress=False).metrics
+    assert a.equals(b)
+    assert (a["ponder"] >= 1).all()
+    none = fit(Parity(), cfg.replace(model={"act": "none"}), None, progress=False).metrics
+    assert (none["ponder"] == 1).all()

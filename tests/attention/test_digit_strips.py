@@ -1,0 +1,42 @@
+import pytest
+import torch
+
+from augrnn.core.config import ConfigError
+from augrnn.attention.digit_strips import EOS, DigitStrips, StripConfig, strip_batch
+from augrnn.datasets.digits import digit_images
+from augrnn.core.train import fit
+
+
+def test_strips_place_digits_side_by_side_and_end_with_eos():
+    cfg = StripConfig()
+    b = strip_batch(cfg, 4, torch.Generator().manual_seed(0), "cpu", n_digits=3)
+    assert b["x"].shape == (4, 1, 8, 24) and b["y"].shape == (4, 4)
+    assert torch.all(b["y"][:, -1] == EOS) and torch.all(b["y"][:, :3] < 10)
+    tr_x, tr_y, te_x, te_y = digit_images(cfg.test_share)
+    # the middle digit of the first strip is one of the training images with that label
+    middle = b["x"][0, 0, :, 8:16]
+    assert any(torch.equal(middle, img) for img in tr_x[tr_y == b["y"][0, 1]])
+
+
+def test_test_images_are_never_training_images():
+    tr_x, _, te_x, _ = digit_images(0.25)
+    train = {tuple(x.flatten().tolist()) for x in tr_x}
+    overlap = sum(tuple(x.flatten().tolist()) in train for x in te_x)
+    assert overlap <= 5  # the data set itself has a handful of pixel-identical duplicates
+    assert len(te_x) == int(1797 * 0.25)
+
+
+def test_bad_digit_range_is_refused():
+    with pytest.raises(ConfigError, match="min_digits = 6 must be <= max_digits = 5"):
+        StripConfig(min_digits=6)
+
+
+def test_reader_attends_over_regions_and_trains_deterministically():
+    cfg = StripConfig(steps=6, batch_size=8, log_every=3, eval_size=20, model={"channels": 8, "hidden": 16})
+    model = DigitStrips().build_model(cfg)
+    b = strip_batch(cfg, 2, torch.Generator().manual_seed(1), "cpu", n_digits=4)
+    logits, weights = model(b["x"], b["y"])
+    assert logits.shape == (2, 5, 12) and weights.shape == (2, 5, 2 * 8)
+    assert torch.allclose(weights.sum(-1), torch.ones(2, 5))
+    a = fit(DigitStrips(), cfg, None, progress=False).metrics
+    assert a.equals(fit(DigitStrips(), cfg, None, progress=False).metrics)

@@ -1,0 +1,65 @@
+import pytest
+import torch
+
+from augrnn.attention.seq2seq import Decoder, Encoded, TextEncoder
+
+BOS, EOS = 1, 2
+
+
+def toy(batch=3, vocab=9, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    lengths = [5, 3, 4][:batch]
+    tokens = torch.zeros(batch, 5, dtype=torch.long)
+    for i, n in enumerate(lengths):
+        tokens[i, :n] = torch.randint(3, vocab, (n,), generator=g)
+    return tokens, lengths
+
+
+@pytest.mark.parametrize("kind", ["additive", "dot", "general"])
+def test_attention_ignores_padding_and_gradient_reaches_the_encoder(kind):
+    torch.manual_seed(0)
+    enc_net = TextEncoder(9, 8, 8)
+    dec = Decoder(9, enc_net.dim, embed=8, hidden=16 if kind != "dot" else enc_net.dim, attention=kind)
+    tokens, lengths = toy()
+    enc = enc_net(tokens, lengths)
+    inputs = torch.tensor([[BOS, 4, 5, 6]] * 3)
+    logits, weights = dec(enc, inputs)
+    assert logits.shape == (3, 4, 9) and weights.shape == (3, 4, 5)
+    assert torch.all(weights[1, :, 3:] == 0) and torch.all(weights[2, :, 4:] == 0)
+    assert torch.allclose(weights.sum(-1), torch.ones(3, 4))
+    logits.sum().backward()
+    assert enc_net.embed.weight.grad.abs().sum() > 0
+
+
+def test_gradient_flows_to_the_annotations_only_through_the_weights_with_attention():
+    torch.manual_seed(0)
+    ann = torch.randn(2, 4, 6, requires_grad=True)
+    summary = torch.randn(2, 6)
+    enc = Encoded(ann, torch.ones(2, 4, dtype=torch.bool), summary)
+    for attention, expect in (("additive", True), (None, False)):
+        dec = Decoder(7, 6, embed=4, hidden=5, attention=attention)
+        ann.grad = None
+        logits, _ = dec(enc, torch.tensor([[BOS, 3], [BOS, 4]]))
+        logits.sum().backward()
+        reached = ann.grad is not None and bool(ann.grad.abs().sum() > 0)
+        assert reached == expect
+
+
+def test_beam_of_one_is_greedy_and_a_wider_beam_scores_at_least_as_well():
+    torch.manual_seed(3)
+    enc_net, dec = TextEncoder(9, 8, 8), Decoder(9, 16, embed=8, hidden=16)
+    tokens, lengths = toy()
+    enc = enc_net(tokens, lengths)
+    greedy, _ = dec.greedy(enc, BOS, EOS, max_len=6)
+    one = dec.beam(enc, BOS, EOS, max_len=6, k=1)
+    assert torch.equal(greedy, one)
+
+    def logprob(seq):
+        inputs = torch.cat([torch.full((3, 1), BOS), seq[:, :-1]], 1)
+        logits, _ = dec(enc, inputs)
+        lp = torch.log_softmax(logits, -1).gather(-1, seq.unsqueeze(-1)).squeeze(-1)
+        alive = torch.cumsum((seq == EOS).long(), 1) - (seq == EOS).long() == 0  # up to and incl. EOS
+        return (lp * alive).sum(1)
+
+    wide = dec.beam(enc, BOS, EOS, max_len=6, k=5)
+    assert torch.all(logprob(wide) >= logprob(greedy) - 1e-5)

@@ -1,0 +1,54 @@
+import torch
+
+from augrnn.attention import speech
+from augrnn.attention.speech import EOS, PyramidalListener, SpeechConfig, edit_distance, log_mel, mel_filterbank
+from fakes import make_fake
+
+
+def test_mel_filterbank_and_features():
+    fb = mel_filterbank()
+    assert fb.shape == (40, 129) and torch.all(fb >= 0) and torch.all(fb.max(1).values > 0)
+    feats = log_mel(torch.randn(8000) * 0.1)
+    assert feats.shape == (101, 40) and torch.isfinite(feats).all()
+
+
+def test_pyramid_halves_time_and_masks_padding():
+    lst = PyramidalListener(40, 8, 3)
+    enc = lst(torch.randn(2, 80, 40), [80, 40])
+    assert enc.annotations.shape == (2, 10, 16)
+    assert enc.mask[0].all() and enc.mask[1].sum() == 5
+
+
+def test_edit_distance_by_hand():
+    assert edit_distance([1, 2, 3], [1, 2, 3]) == 0
+    assert edit_distance([1, 3], [1, 2, 3]) == 1
+    assert edit_distance([3, 2, 1], [1, 2, 3]) == 2
+    assert edit_distance([], [4, 4]) == 2
+
+
+def test_batches_from_generated_recordings_at_an_explicit_path(tmp_path):
+    path = str(make_fake(tmp_path / "fsdd", digits=(0, 1, 2), takes=6))
+    speech.recordings.cache_clear()
+    speech._packed.cache_clear()
+    try:
+        data = speech.recordings(path)
+        assert len(data["train"]) == 3 * 2 * 1 and len(data["test"]) == 3 * 2 * 5
+        cfg = SpeechConfig(model={"hidden": 8, "pyramid": 1}, steps=2, batch_size=4, log_every=1, eval_size=4)
+        b = speech.speech_batch(cfg, 4, torch.Generator().manual_seed(0), "cpu", n_digits=3, path=path)
+        assert b["y"].shape == (4, 4) and torch.all(b["y"][:, -1] == EOS)
+        assert b["x"].shape[0] == 4 and max(b["len"]) == b["x"].shape[1]
+        # The gathered batch equals joining the same recordings one by one, as a plain loop would.
+        picks = torch.randint(0, len(data["train"]), (4, 3), generator=torch.Generator().manual_seed(0))
+        quiet = min(f.min() for _, f in data["train"][:50])
+        utts = [torch.cat([torch.cat([data["train"][i][1], torch.full((speech.GAP, 40), float(quiet))])
+                           for i in row]) for row in picks.tolist()]
+        assert b["len"].tolist() == [len(u) for u in utts]
+        assert torch.equal(b["x"], torch.nn.utils.rnn.pad_sequence(utts, batch_first=True))
+        assert b["y"][:, :3].tolist() == [[data["train"][i][0] for i in row] for row in picks.tolist()]
+        from augrnn.core.train import fit
+
+        m = fit(speech.SpokenDigits(path), cfg, None, progress=False).metrics
+        assert 0 <= m["test_digit_error"].iloc[-1] <= 2
+    finally:
+        speech.recordings.cache_clear()
+        speech._packed.cache_clear()

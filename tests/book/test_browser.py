@@ -1,0 +1,82 @@
+"""Open every page of the built book in headless Chromium, as a reader would.
+
+Fails if a page is missing, an image does not load, an error or traceback shows, or a chapter lacks
+its Colab button. Outside CI it skips when Chromium is not installed; in CI (CI=true) it fails.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from augrnn.book.runbook import toc_files
+
+ROOT = Path(__file__).resolve().parents[2]
+HTML = ROOT / "_build" / "html"
+pytestmark = pytest.mark.book
+
+PAGES = [p.relative_to(ROOT).with_suffix(".html") for p in toc_files(ROOT)]
+
+
+def harmless(entry) -> bool:
+    msg = entry["message"]
+    # CI has no internet: MathJax and other CDN assets cannot load there (readers online get them).
+    if entry["source"] == "network" and msg.startswith("http"):
+        return True
+    # pydata-sphinx-theme logs this when localStorage holds no theme yet (first visit).
+    return "Got invalid theme mode" in msg
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_bin = shutil.which("chromedriver")
+    if not (chromium and driver_bin):
+        if os.environ.get("CI"):
+            pytest.fail("chromium and chromedriver are required in CI (.ci/run installs them)")
+        pytest.skip("headless Chromium not installed (apt-get install chromium chromium-driver)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-quic", "--allow-file-access-from-files"):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    drv = webdriver.Chrome(service=Service(driver_bin), options=opts)
+    drv.set_page_load_timeout(60)
+    yield drv
+    drv.quit()
+
+
+def test_index_exists():
+    assert (HTML / "index.html").exists(), "build the book first (make html)"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=str)
+def test_page_renders(browser, page):
+    path = HTML / page
+    assert path.exists(), f"{page} is missing from the built book"
+    browser.get(path.as_uri())
+    browser.execute_script("window.scrollTo(0, document.body.scrollHeight)")  # trigger lazy images
+    broken = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const imgs = Array.from(document.images);
+        Promise.all(imgs.map(i => i.complete ? null : new Promise(r => { i.onload = i.onerror = r; })))
+          .then(() => done(imgs.filter(i => !(i.naturalWidth > 0)).map(i => i.src)));
+    """)
+    assert broken == [], f"images that did not load on {page}: {broken}"
+    text = browser.find_element("tag name", "article").text
+    for bad in ("Traceback (most recent call last)", "Error:", "NameError", "FileNotFoundError"):
+        assert bad not in text, f"{page} shows {bad!r}"
+    assert not browser.find_elements("css selector", ".output.traceback, .output.error")
+    if page.suffix == ".html" and (ROOT / page.with_suffix(".ipynb")).exists():
+        links = [a.get_attribute("href") or "" for a in browser.find_elements("css selector", "a")]
+        assert any("colab.research.google.com" in h for h in links), f"{page} has no Colab button"
+        if page.stem != "appendix_reproducibility":
+            assert browser.find_elements("css selector", "img"), f"{page} shows no figure"
+    severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE" and not harmless(e)]
+    assert severe == [], f"console errors on {page}: {severe}"

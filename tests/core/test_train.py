@@ -1,0 +1,122 @@
+import pandas as pd
+import pytest
+import torch
+
+from augrnn.core import train
+from augrnn.soft_lookup.lookup import Lookup, LookupConfig
+
+CFG = LookupConfig(steps=40, batch_size=16, lr=3e-3, log_every=5, checkpoint_every=10, eval_batch=64)
+
+
+def test_same_seed_same_numbers():
+    a = train.fit(Lookup(), CFG, None, progress=False).metrics
+    b = train.fit(Lookup(), CFG, None, progress=False).metrics
+    pd.testing.assert_frame_equal(a, b)
+    c = train.fit(Lookup(), CFG.replace(seed=1), None, progress=False).metrics
+    assert not a["loss"].equals(c["loss"])
+
+
+def test_interrupted_run_resumes_to_the_same_metrics(tmp_path):
+    whole = train.fit(Lookup(), CFG, tmp_path / "whole", progress=False)
+    with pytest.raises(train.Interrupted):
+        train.fit(Lookup(), CFG, tmp_path / "cut", progress=False, stop_at=27)  # last checkpoint: 20
+    assert (tmp_path / "cut" / train.CHECKPOINT).exists()
+    assert pd.read_csv(tmp_path / "cut" / train.METRICS)["step"].max() == 20
+    resumed = train.fit(Lookup(), CFG, tmp_path / "cut", progress=False)
+    pd.testing.assert_frame_equal(whole.metrics, resumed.metrics)
+    for k, v in whole.model.state_dict().items():
+        assert torch.equal(v, resumed.model.state_dict()[k]), k
+    # finished: the checkpoint is gone, no temporary files are left behind
+    assert not (tmp_path / "cut" / train.CHECKPOINT).exists()
+    assert not list((tmp_path / "cut").glob("*.tmp"))
+    assert resumed.provenance["fingerprint"] == CFG.fingerprint()
+
+
+def test_checkpoint_of_another_config_is_not_resumed(tmp_path):
+    with pytest.raises(train.Interrupted):
+        train.fit(Lookup(), CFG, tmp_path, progress=False, stop_at=15)
+    other = CFG.replace(lr=1e-3)
+    run = train.fit(Lookup(), other, tmp_path, progress=False)
+    fresh = train.fit(Lookup(), other, None, progress=False)
+    pd.testing.assert_frame_equal(run.metrics, fresh.metrics)
+
+
+def test_finished_run_is_reused_only_for_the_same_fingerprint(tmp_path):
+    done = train.fit(Lookup(), CFG, tmp_path, progress=False)
+    again = train.load_run(Lookup(), CFG, tmp_path)
+    pd.testing.assert_frame_equal(done.metrics, again.metrics)
+    assert again.provenance["wall_time_s"] > 0
+    assert set(again.provenance) >= {"commit", "config", "seed", "hardware", "versions", "wall_time_s"}
+    assert train.load_run(Lookup(), CFG.replace(steps=41), tmp_path) is None
+
+
+def test_device_auto_falls_back_to_cpu_without_gpu():
+    dev = train.pick_device("auto")
+    assert dev.type in {"cuda", "mps", "cpu"}
+    if not torch.cuda.is_available():
+        assert dev.type in {"cpu", "mps"}
+        with pytest.raises(RuntimeError, match="device='cuda'"):
+            train.pick_device("cuda")
+
+
+def test_warmdown_schedule():
+    cfg = LookupConfig(steps=100, lr=1.0, warmdown=0.25)
+    assert [train.learning_rate(cfg, s) for s in (0, 74, 75, 87.5, 99)] == [1.0, 1.0, 1.0, 0.5, 0.04]
+    assert train.learning_rate(cfg.replace(warmdown=0.0), 99) == 1.0
+
+
+def test_interrupted_run_with_warmdown_and_gradient_noise_resumes_exactly(tmp_path):
+    cfg = CFG.replace(warmdown=0.5, grad_noise=0.01)  # noise draws from the checkpointed RNG
+    whole = train.fit(Lookup(), cfg, None, progress=False)
+    with pytest.raises(train.Interrupted):
+        train.fit(Lookup(), cfg, tmp_path, progress=False, stop_at=33)
+    pd.testing.assert_frame_equal(whole.metrics, train.fit(Lookup(), cfg, tmp_path, progress=False).metrics)
+
+
+def test_stored_run_is_reused_after_a_config_gains_a_field_at_its_default(tmp_path):
+    import json
+
+    done = train.fit(Lookup(), CFG, tmp_path, progress=False)
+    record = json.loads((tmp_path / train.PROVENANCE).read_text())
+    del record["config"]["grad_noise"]  # as if the run predates the field
+    record["fingerprint"] = "from-an-older-version"
+    (tmp_path / train.PROVENANCE).write_text(json.dumps(record))
+    again = train.load_run(Lookup(), CFG, tmp_path)
+    pd.testing.assert_frame_equal(done.metrics, again.metrics)
+    assert train.load_run(Lookup(), CFG.replace(grad_noise=0.1), tmp_path) is None
+    assert train.load_run(Lookup(), CFG.replace(lr=0.5), tmp_path) is None
+    assert train.load_run(Lookup(), CFG.replace(device="cpu", checkpoint_every=3), tmp_path) is not None
+
+
+def test_commit_is_dirty_for_code_changes_but_not_for_replaced_results(tmp_path):
+    import subprocess
+
+    from augrnn.core import provenance
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "data" / "results" / "ch" / "run").mkdir(parents=True)
+    (tmp_path / "src" / "model.py").write_text("x = 1\n")
+    (tmp_path / "data" / "results" / "ch" / "run" / "metrics.csv").write_text("step\n1\n")
+    git("init", "-q")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    assert not provenance.git_commit(tmp_path).endswith("-dirty")
+    (tmp_path / "data" / "results" / "ch" / "run" / "metrics.csv").unlink()  # what a retrain does first
+    assert not provenance.git_commit(tmp_path).endswith("-dirty")
+    (tmp_path / "src" / "model.py").write_text("x = 2\n")
+    assert provenance.git_commit(tmp_path).endswith("-dirty")
+
+
+def test_models_are_stored_compressed_and_both_forms_load(tmp_path):
+    from augrnn.core import io
+
+    state = {"w": torch.randn(50, 50), "b": torch.arange(5)}
+    io.save_torch(tmp_path / "plain.pt", state)
+    io.save_torch(tmp_path / "small.pt", state, compress=True)
+    assert (tmp_path / "small.pt").read_bytes()[:2] == b"\x1f\x8b"
+    for name in ("plain.pt", "small.pt"):
+        back = io.load_torch(tmp_path / name, weights_only=True)
+        assert torch.equal(back["w"], state["w"]) and torch.equal(back["b"], state["b"])

@@ -1,0 +1,186 @@
+import math
+
+import pytest
+import torch
+
+from augrnn.ntm import addressing, memory as access
+from augrnn.ntm.model import NTM, NTMModelConfig
+from augrnn.ntm.tasks import NTMConfig, NTMTask, bits_per_sequence, sample_batch
+from augrnn.core.train import fit
+
+
+def t(x):
+    return torch.tensor(x, dtype=torch.float64)
+
+
+def test_content_weights_by_hand():
+    memory = t([[[1, 0], [0, 1], [1, 1]]])  # B=1, N=3, M=2
+    key = t([[[1, 0]]])  # H=1
+    beta = t([[2.0]])
+    w = addressing.content_weights(memory, key, beta)
+    sims = torch.tensor([1.0, 0.0, 1 / math.sqrt(2)], dtype=torch.float64)
+    expected = torch.softmax(2.0 * sims, dim=0)
+    assert w.shape == (1, 1, 3)
+    assert torch.allclose(w[0, 0], expected)
+
+
+def test_content_weights_safe_for_zero_rows_and_keys():
+    memory = torch.zeros(2, 4, 3)
+    w = addressing.content_weights(memory, torch.zeros(2, 2, 3), torch.full((2, 2), 50.0))
+    assert torch.isfinite(w).all()
+    assert torch.allclose(w, torch.full_like(w, 0.25))
+
+
+def test_interpolate_by_hand():
+    w = addressing.interpolate(t([[[1, 0, 0]]]), t([[[0, 0, 1]]]), t([[0.25]]))
+    assert torch.allclose(w, t([[[0.25, 0, 0.75]]]))
+
+
+def test_shift_moves_focus_forward_and_wraps_around():
+    w = t([[[0, 0, 0, 1]]])  # focus on the last of N=4 locations
+    plus_one = t([[[0, 0, 1]]])  # all mass on offset +1
+    assert torch.allclose(addressing.shift(w, plus_one), t([[[1, 0, 0, 0]]]))  # wraps to location 0
+    minus_one = t([[[1, 0, 0]]])
+    assert torch.allclose(addressing.shift(t([[[1, 0, 0, 0]]]), minus_one), t([[[0, 0, 0, 1]]]))
+    stay = t([[[0, 1, 0]]])
+    assert torch.allclose(addressing.shift(w, stay), w)
+
+
+def test_shift_blurs_by_hand():
+    w = t([[[0, 1, 0, 0, 0]]])
+    s = t([[[0.2, 0.5, 0.3]]])  # offsets -1, 0, +1
+    assert torch.allclose(addressing.shift(w, s), t([[[0.2, 0.5, 0.3, 0, 0]]]))
+    s5 = t([[[0.1, 0, 0, 0, 0.9]]])  # S=5: offsets -2 and +2
+    assert torch.allclose(addressing.shift(t([[[1, 0, 0, 0, 0]]]), s5), t([[[0, 0, 0.9, 0.1, 0]]]))
+
+
+def test_sharpen_by_hand():
+    w = addressing.sharpen(t([[[0.5, 0.25, 0.25]]]), t([[2.0]]))
+    assert torch.allclose(w, t([[[2 / 3, 1 / 6, 1 / 6]]]))
+    same = addressing.sharpen(t([[[0.5, 0.25, 0.25]]]), t([[1.0]]))
+    assert torch.allclose(same, t([[[0.5, 0.25, 0.25]]]))
+
+
+def test_read_and_write_by_hand():
+    memory = t([[[1, 2], [3, 4]]])
+    assert torch.allclose(access.read(memory, t([[[0.25, 0.75]]])), t([[[2.5, 3.5]]]))
+    # one head: erase half of location 0's first column, then add
+    new = access.write(memory, t([[[1, 0]]]), t([[[0.5, 0]]]), t([[[10, 20]]]))
+    assert torch.allclose(new, t([[[10.5, 22], [3, 4]]]))
+    # two heads on the same location: erasures multiply, additions sum
+    two = access.write(memory, t([[[1, 0], [1, 0]]]), t([[[0.5, 0], [0.5, 0]]]), t([[[1, 0], [0, 1]]]))
+    assert torch.allclose(two, t([[[1 * 0.25 + 1, 2 + 1], [3, 4]]]))
+
+
+def test_extreme_controller_outputs_keep_weightings_finite_and_normalised():
+    model = NTM(NTMModelConfig(locations=16, width=6, read_heads=2, write_heads=2), 9, 8)
+    for value in (1e6, -1e6, float(1e30)):
+        out = torch.full((3, model.head_params.out_features), value)
+        p = model.split_heads(out)
+        state = model.initial_state(3)
+        trace = {}
+        w = addressing.address(state["memory"], state["w"], p["key"], p["beta"], p["g"], p["s"], p["gamma"], trace)
+        for name, tensor in trace.items():
+            assert torch.isfinite(tensor).all(), name
+            assert torch.allclose(tensor.sum(-1), torch.ones(3, 4), atol=1e-5), name
+        memory = access.write(state["memory"], w[:, 2:], p["erase"], p["add"])
+        assert torch.isfinite(memory).all()
+
+
+def test_gradcheck_one_full_ntm_step_in_float64():
+    torch.manual_seed(0)
+    model = NTM(NTMModelConfig(hidden=4, locations=5, width=3, read_heads=1, write_heads=1,
+                                memory_init="learned"), 3, 2).double()
+    x = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
+    memory = torch.randn(2, 5, 3, dtype=torch.float64, requires_grad=True)
+
+    def one_step(x, memory):
+        state = model.initial_state(2)
+        state["memory"] = memory
+        y, new = model.step(x, state)
+        return y, new["memory"], new["w"], new["reads"]
+
+    assert torch.autograd.gradcheck(one_step, (x, memory), eps=1e-6, atol=1e-5)
+
+
+def test_forward_is_batched_and_traces_every_stage():
+    cfg = NTMConfig(model={"locations": 16, "hidden": 16, "width": 6, "read_heads": 2})
+    model = NTMTask().build_model(cfg)
+    b = sample_batch(cfg, 4, torch.Generator().manual_seed(0), "cpu", size=5)
+    logits, trace = model(b["x"], trace=True)
+    assert logits.shape == (4, 11, 8)
+    for stage in ("content", "interpolated", "shifted", "sharpened"):
+        assert trace[stage].shape == (4, 11, 3, 16)
+    assert trace["memory"].shape == (4, 16, 6)
+
+
+class DeviceSpy(torch.overrides.TorchFunctionMode):
+    """Records the device of every tensor created by a torch function."""
+
+    def __init__(self):
+        super().__init__()
+        self.devices = set()
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for o in out if isinstance(out, (tuple, list)) else (out,):
+            if isinstance(o, torch.Tensor):
+                self.devices.add(o.device.type)
+        return out
+
+
+@pytest.mark.parametrize("device", ["meta"] + (["cuda"] if torch.cuda.is_available() else []))
+def test_every_tensor_is_created_on_the_input_device(device):
+    """On the 'meta' device any tensor made on the CPU by mistake shows up as a second device."""
+    cfg = NTMConfig(model={"locations": 8, "hidden": 8, "width": 4})
+    model = NTMTask().build_model(cfg).to(device)
+    x = torch.zeros(2, 5, 9, device=device)
+    spy = DeviceSpy()
+    with spy:
+        model(x, trace=True)
+    assert spy.devices == {device}
+
+
+def test_copy_batches_are_well_formed():
+    cfg = NTMConfig()
+    b = sample_batch(cfg, 2, torch.Generator().manual_seed(1), "cpu", size=4)
+    assert b["x"].shape == (2, 9, 9)
+    assert torch.equal(b["y"][:, 5:], b["x"][:, :4, :8])
+    assert b["x"][:, 4, 8].eq(1).all() and b["mask"][0].tolist() == [0] * 5 + [1] * 4
+    perfect = torch.where(b["y"] > 0.5, 20.0, -20.0)
+    assert float(bits_per_sequence(perfect, b)) < 1e-6
+
+
+def test_repeat_copy_and_recall_targets():
+    cfg = NTMConfig(task="repeat_copy", max_len=3, max_repeats=4)
+    g = torch.Generator().manual_seed(0)
+    from augrnn.ntm.tasks import recall_batch, repeat_copy_batch
+
+    b = repeat_copy_batch(cfg, 2, 3, 2, g, "cpu")
+    seq = b["x"][:, :3, :8]
+    assert torch.equal(b["y"][:, 5:11, :8], torch.cat([seq, seq], 1))
+    assert b["y"][:, 11, 8].eq(1).all() and float(b["x"][0, 4, 9]) == 0.5
+    rc = NTMConfig(task="associative_recall", bits=6)
+    r = recall_batch(rc, 3, 4, g, "cpu")
+    assert r["x"].shape == (3, 4 * 4 + 5 + 3, 8)
+    query = r["x"][:, 17:20, :6]
+    items = r["x"][:, :16].reshape(3, 4, 4, 8)[:, :, 1:, :6]
+    for i in range(3):
+        k = next(j for j in range(4) if torch.equal(items[i, j], query[i]))
+        assert torch.equal(r["y"][i, -3:], items[i, k + 1])
+
+
+def test_short_training_reduces_copy_cost():
+    cfg = NTMConfig(steps=150, batch_size=16, lr=1e-2, log_every=10, max_len=3,
+                    model={"locations": 16, "hidden": 32}, eval_size=32)
+    m = fit(NTMTask(), cfg, None, progress=False).metrics
+    assert m["test_cost"].iloc[-1] < 0.7 * m["test_cost"].iloc[0]
+
+
+def test_bad_ntm_config_is_refused():
+    from augrnn.core.config import ConfigError
+
+    with pytest.raises(ConfigError, match="NTMConfig.task = 'sort' is not allowed; choose one of"):
+        NTMConfig(task="sort")
+    with pytest.raises(ConfigError, match="min_len = 5 must be <= max_len = 3"):
+        NTMConfig(min_len=5, max_len=3)
