@@ -23,8 +23,8 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 book: $(STAMP)
-	$(BIN)/python -m augrnn.runbook execute --scale $(SCALE) $(if $(filter 1 true yes,$(RETRAIN)),--retrain) $(PARAMS)
-	$(BIN)/python -m augrnn.runbook html
+	$(BIN)/python -m augrnn.book.runbook execute --scale $(SCALE) $(if $(filter 1 true yes,$(RETRAIN)),--retrain) $(PARAMS)
+	$(BIN)/python -m augrnn.book.runbook html
 
 test: $(STAMP)
 	$(MAKE) unit chapters-smoke nbval html browser
@@ -33,7 +33,7 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not book" tests
 
 chapters-smoke: $(STAMP)
-	$(BIN)/python -m augrnn.runbook execute --scale smoke
+	$(BIN)/python -m augrnn.book.runbook execute --scale smoke
 
 # nbval re-runs the executed copies (their injected parameters say scale="smoke") and compares the
 # outputs of cells tagged NBVAL_CHECK_OUTPUT: it catches breakage and nondeterminism alike.
@@ -42,7 +42,7 @@ nbval: $(STAMP)
 		_build/executed/book
 
 html: $(STAMP)
-	$(BIN)/python -m augrnn.runbook html
+	$(BIN)/python -m augrnn.book.runbook html
 
 browser: $(STAMP)
 	$(BIN)/python -m pytest -q -m book tests

@@ -38,3 +38,19 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
     runs += [Planned(CHAPTER, f"bits{n}-tau0.001-seed0", ("bits", n), Parity(),
                      cfg.replace(bits=n, tau=1e-3, steps=b["larger_steps"])) for n in b["larger"]]
     return runs
+
+
+def setup(scale: str) -> dict[str, str]:
+    """Our side of the chapter's setup table, read from the plan's configs."""
+    b, cfg = budget(scale), base(scale)
+    m = cfg.model
+    return {
+        "input size": f"{cfg.bits} for the sweep; {', '.join(map(str, b['larger']))} in one run each",
+        "network": f"the same: simple RNN, {m.hidden} tanh units, one sigmoid output; one step per sequence",
+        "epsilon, step cap": f"ε = {m.eps:g}, M = {m.max_steps}, halting bias 1",
+        "optimiser": f"{cfg.optimizer.capitalize()}, lr {cfg.lr:g}, gradient norm clipped at {cfg.clip:g}; one process",
+        "batch size": str(cfg.batch_size),
+        "training": f"{cfg.steps:,} steps ({cfg.steps * cfg.batch_size:,} sequences); larger inputs "
+                    f"{b['larger_steps']:,} steps",
+        "sweep": f"τ in {{{', '.join(f'{t:g}' for t in TAUS)}}}, {SEEDS} networks per τ; and no ACT",
+    }

@@ -10,7 +10,7 @@ _build/executed/timings.json (and, at full scale, data/results/timings.json, whi
 reproducibility appendix reads).
 
 `html` stages _config.yml, _toc.yml, references.bib, the Markdown pages and the executed notebooks
-under _build/stage and builds them with execution off and warnings as errors, into _build/html.
+and the package's source under _build/stage and builds them with execution off and warnings as errors, into _build/html.
 Jupyter Book never executes anything itself: its cache hashes only the code cells' text and would
 serve stale outputs when src/ changes.
 """
@@ -132,6 +132,9 @@ def stage(root: Path) -> Path:
         shutil.copy2(src, dest / rel)
     for extra in (root / "book").glob("*.png"):
         shutil.copy2(extra, dest / "book" / extra.name)
+    # The chapters include the package's code (literalinclude /src/augrnn/...): stage it beside them.
+    shutil.copytree(root / "src" / "augrnn", dest / "src" / "augrnn",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return dest
 
 

@@ -53,3 +53,26 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
         add("associative_recall", "NTM", seed, controller="feedforward", bits=6, max_items=b["items"])
         add("associative_recall", "LSTM", seed, bits=6, max_items=b["items"])
     return runs
+
+
+def setup(scale: str) -> dict[str, str]:
+    """Our side of the chapter's setup table, read from the plan's configs."""
+    by = {p.key[:2]: p.config for p in plan(scale, 1)}
+    copy, rc, ar, lstm = by["copy", "NTM"], by["repeat_copy", "NTM"], by["associative_recall", "NTM"], by["copy", "LSTM"]
+    heads = lambda c: (f"{c.task.replace('_', ' ')}: {c.model.controller} {c.model.hidden}, {c.model.read_heads} read"
+                       f" and {c.model.write_heads} write head")
+    seqs = lambda c: f"{c.steps} steps ({c.steps * c.batch_size:,} sequences)"
+    return {
+        "memory": f"{copy.model.locations} × {copy.model.width}",
+        "NTM controller": "; ".join(heads(c) for c in (copy, rc, ar)),
+        "LSTM baseline": f"{lstm.model.lstm_layers} layers × {lstm.model.lstm_hidden} (every task)",
+        "optimiser": f"{copy.optimizer.capitalize()}, lr {copy.lr:g} for NTM and LSTM, falling linearly to 0 over the "
+                     f"last {copy.warmdown:.0%} of steps",
+        "gradient clipping": f"gradient norm clipped at {copy.clip:g}",
+        "batch size": str(copy.batch_size),
+        "lengths": f"copy {copy.min_len}–{copy.max_len}; repeat copy length {rc.min_len}–{rc.max_len} and repeats "
+                   f"1–{rc.max_repeats} (to fit the budget); recall {ar.min_items}–{ar.max_items} items; drawn per "
+                   f"batch, the maximum growing over the first {copy.curriculum} steps",
+        "memory initialisation": f"{copy.model.memory_init} 1e-6 (Collier & Beel's most reliable choice)",
+        "training": f"copy {seqs(copy)}; repeat copy and recall {seqs(rc)}",
+    }

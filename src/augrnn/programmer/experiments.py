@@ -56,3 +56,18 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
     for steps_t in (2, 6):
         add(3, steps_t, 0)
     return runs
+
+
+def setup(scale: str) -> dict[str, str]:
+    """Our side of the chapter's setup table, read from the plan's configs."""
+    cfg = tables_base(scale)
+    return {
+        "operations": "the same, with `print` as the lookup answer (assign)",
+        "steps T": f"{cfg.model.steps_t}; 2 and 6 in one run each",
+        "table": f"values in [−100, 100] in training and test; {cfg.rows} rows, {cfg.columns} columns (5 in a second "
+                 f"set of runs)",
+        "loss": f"Huber with δ = {cfg.huber_delta:g}; per-cell log loss weighted λ = {cfg.lookup_weight:g}",
+        "training": f"{cfg.optimizer.capitalize()} lr {cfg.lr:g}, batch {cfg.batch_size}, clipping at norm {cfg.clip:g}, "
+                    f"noise of variance {cfg.grad_noise:g} / (1 + step)^0.55; {cfg.steps:,} steps of fresh questions "
+                    f"({cfg.steps * cfg.batch_size:,})",
+    }

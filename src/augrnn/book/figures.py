@@ -1,0 +1,169 @@
+"""The chapters' figures that take more than a plotting call: drawn from trained models, so the
+notebooks keep to narration, a plan, and calls."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import torch
+
+from ..ntm.tasks import sample_batch
+from . import plots
+
+# --- NTM ------------------------------------------------------------------------------------------
+
+NTM_STAGES = ("content", "interpolated", "shifted", "sharpened")
+
+
+def ntm_stages(model, cfg, length: int, head: int, name: str, seed: int = 2024):
+    """The four addressing stages of one head (columns), cropped to the locations it visits."""
+    example = sample_batch(cfg, 1, torch.Generator().manual_seed(seed), "cpu", size=length)
+    with torch.no_grad():
+        _, trace = model(example["x"], trace=True)
+    per_stage = [trace[stage][0, :, head] for stage in NTM_STAGES]  # each T x N
+    cropped, labels = plots.visited_locations(per_stage[-1], *per_stage)
+    fig, axes = plt.subplots(1, 4, figsize=(14, 3.4), sharey=True)
+    for ax, stage, w in zip(axes, NTM_STAGES, cropped[1:]):
+        plots.heatmap(w.T, ax=ax, xlabel="time step", vmax=1, y_labels=labels,
+                      ylabel="location" if stage == "content" else "", title=f"{name}: {stage}")
+    fig.tight_layout()
+    return fig
+
+
+def ntm_io(model, cfg, size: int, title: str, seed: int = 2024):
+    """Inputs, targets and outputs above the write and read weightings, on one time axis."""
+    b = sample_batch(cfg, 1, torch.Generator().manual_seed(seed), "cpu", size=size)
+    with torch.no_grad():
+        out, tr = model(b["x"], trace=True)
+    n_read = cfg.model.read_heads
+    (write, read_w), _ = plots.visited_locations(tr["sharpened"][0, :, n_read], tr["sharpened"][0, :, 0])
+    return plots.sequence_panels([
+        ("inputs", b["x"][0].T),
+        ("targets", (b["y"][0] * b["mask"][0, :, None]).T),
+        ("outputs", (torch.sigmoid(out[0]) * b["mask"][0, :, None]).T),
+        ("write\nweighting", write.T),
+        ("read\nweighting", read_w.T),
+    ], title=title)
+
+
+def ntm_long_copy(ntm_model, lstm_model, cfg, size: int, seed: int = 99):
+    """Targets and both models' outputs on one long copy sequence."""
+    b = sample_batch(cfg, 1, torch.Generator().manual_seed(seed), "cpu", size=size)
+    with torch.no_grad():
+        ntm_out, lstm_out = torch.sigmoid(ntm_model(b["x"])), torch.sigmoid(lstm_model(b["x"]))
+    out = slice(size + 1, None)
+    return plots.sequence_panels([("targets", b["y"][0, out].T), ("NTM", ntm_out[0, out].T),
+                                  ("LSTM", lstm_out[0, out].T)], title=f"copy, length {size}", height=0.9)
+
+
+def curves_by_task(runs: dict, tasks, y: str, ylabel: str, logy: bool = False, floor: float | None = None):
+    """One learning-curve panel per task; `runs` keyed (task, model, seed); mean over seeds, range as a band."""
+    fig, axes = plt.subplots(1, len(tasks), figsize=(5 * len(tasks), 3.6), squeeze=False)
+    for ax, task in zip(axes[0], tasks):
+        frames = []
+        for (t, model, seed), r in runs.items():
+            if t == task:
+                frames.append(r.metrics.assign(run=model, seed=seed))
+        table = pd.concat(frames, ignore_index=True)
+        if floor is not None:
+            table[y] = table[y].clip(lower=floor)
+        plots.learning_curves(table, y=y, ax=ax, logy=logy, title=task.replace("_", " "), ylabel=ylabel)
+    fig.tight_layout()
+    return fig
+
+
+# --- attention ------------------------------------------------------------------------------------
+
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+          "october", "november", "december")
+
+
+def alignment_examples(test) -> list[int]:
+    """Which test sentences to show, by a fixed rule: the first three of at most 20 tokens, and the
+    first of at most 25 tokens that names a month."""
+    short = [i for i, (e, _) in enumerate(test) if len(e) <= 20][:3]
+    dated = next((i for i, (e, _) in enumerate(test) if len(e) <= 25 and any(w in MONTHS for w in e)), None)
+    return short + ([dated] if dated is not None and dated not in short else [])
+
+
+def translation_alignments(model, data, max_out: int = 60):
+    """Bahdanau's fig. 3 for our model: one heatmap per chosen test sentence (source x output)."""
+    from ..attention.translation import pad
+
+    for i in alignment_examples(data["test"]):
+        src = data["test"][i][0]
+        out, weights = model.translate(pad([data["src"].encode(src)]), [len(src)], max_out)
+        words = data["tgt"].decode(out[0].tolist())
+        n = len(words) + 1  # and the end-of-sentence step
+        fig, ax = plt.subplots(figsize=(max(4, 0.32 * len(src) + 2), max(2.5, 0.3 * n + 1)))
+        plots.heatmap(weights[0, :n, : len(src)], x_labels=src, y_labels=words + ["</s>"], ax=ax,
+                      title=f"test sentence {i}", vmax=1)
+        ax.tick_params(axis="x", rotation=90)
+
+
+def speech_attention(model, cfg, n_digits: int = 3, seed: int = 3, path=None):
+    """The spectrogram of one held-out utterance above the speller's attention over its frames."""
+    from ..attention.speech import speech_batch
+
+    b = speech_batch(cfg, 1, torch.Generator().manual_seed(seed), "cpu", "test", n_digits, path=path)
+    out, w = model.transcribe(b["x"], b["len"], n_digits + 1)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 4.5), gridspec_kw={"height_ratios": [1, 1.2]})
+    top.imshow(b["x"][0].T, aspect="auto", origin="lower", cmap="magma")
+    top.set_ylabel("mel band")
+    top.set_title(f"true digits {b['y'][0, :n_digits].tolist()}, transcribed {out[0][:n_digits].tolist()}")
+    plots.heatmap(w[0], ax=bottom, xlabel="listener frame (80 ms)", y_labels=[str(t) for t in out[0].tolist()],
+                  ylabel="emitted", vmax=1)
+    fig.tight_layout()
+    return fig
+
+
+def strip_attention(model, cfg, n_digits: int = 4, seed: int = 11):
+    """One held-out strip, with the attention over its regions at each emitted token."""
+    from ..attention.digit_strips import EOS, strip_batch
+
+    b = strip_batch(cfg, 1, torch.Generator().manual_seed(seed), "cpu", "test", n_digits)
+    out, w = model.read(b["x"], n_digits + 1)
+    fig, axes = plt.subplots(1, out.shape[1], figsize=(3 * out.shape[1], 1.6), squeeze=False)
+    for t, ax in enumerate(axes[0]):
+        ax.imshow(b["x"][0, 0], cmap="gray_r")
+        heat = w[0, t].reshape(2, -1)
+        ax.imshow(torch.nn.functional.interpolate(heat[None, None], size=b["x"].shape[-2:], mode="nearest")[0, 0],
+                  cmap="autumn", alpha=0.45)
+        token = int(out[0, t])
+        ax.set_title("emits " + ("</s>" if token == EOS else str(token)))
+        ax.axis("off")
+    return fig
+
+
+# --- Neural Programmer ----------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def arithmetic_programs(model, shown):
+    """Operation distributions per step (rows) for each expression in `shown` (one panel each)."""
+    from ..programmer import arithmetic
+
+    _, p_steps = model(arithmetic.encode(shown), torch.zeros(len(shown), 3))
+    fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 3.2))
+    for ax, expr, p in zip(axes, shown, p_steps):
+        plots.heatmap(p, x_labels=arithmetic.OPERATIONS, y_labels=[f"step {t + 1}" for t in range(p.shape[0])],
+                      ax=ax, title=expr, vmax=1)
+    fig.tight_layout()
+    return {expr: [arithmetic.OPERATIONS[i] for i in p.argmax(-1)] for expr, p in zip(shown, p_steps)}
+
+
+def table_programs(g: dict, picks):
+    """The Distill figure for the table model: operation and column distributions per step of each
+    picked question of a gallery (`augrnn.programmer.analysis.gallery`)."""
+    from ..programmer import tables
+
+    b, out = g["batch"], g["out"]
+    fig, axes = plt.subplots(len(picks), 2, figsize=(12, 2.4 * len(picks)), gridspec_kw={"width_ratios": [3, 1]})
+    for row, i in enumerate(picks):
+        names = [tables.NAMES[n] for n in b["names"][i]]
+        steps = [f"step {t + 1}" for t in range(out["p_op"].shape[1])]
+        plots.heatmap(out["p_op"][i], x_labels=tables.OPERATIONS, y_labels=steps, ax=axes[row, 0], vmax=1,
+                      title=tables.describe(b, i))
+        plots.heatmap(out["p_col"][i], x_labels=names, y_labels=steps, ax=axes[row, 1], vmax=1, title="columns")
+    fig.tight_layout()
+    return fig

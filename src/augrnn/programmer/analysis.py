@@ -1,0 +1,137 @@
+"""What the Neural Programmer chapter measures on trained models: which programs they induce, per
+question type, per table size, and the loss of partial programs (why compositions are not found)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import torch
+from torch.nn import functional as F
+
+from . import arithmetic, tables
+from .model import answer_correct, discrete, held_out, per_type_accuracy, run_steps
+
+# --- the arithmetic programmer --------------------------------------------------------------------
+
+
+@torch.no_grad()
+def solved_expressions(runs: dict, cfg) -> pd.DataFrame:
+    """Expressions (rows) x seeds (columns): whether the argmax program is right on every held-out
+    example of that expression. `runs` maps seed -> trained run."""
+    probe = arithmetic.held_out(cfg, "cpu")
+    solved = {}
+    for seed, r in runs.items():
+        _, p_steps = r.model.cpu()(probe["tokens"], probe["numbers"])
+        right = arithmetic.discrete_program_correct(p_steps, probe["numbers"], probe["y"])
+        solved[f"seed {seed}"] = {e: bool(right[probe["which"] == i].all())
+                                  for i, e in enumerate(arithmetic.EXPRESSIONS)}
+    return pd.DataFrame(solved)
+
+
+# --- table questions ------------------------------------------------------------------------------
+
+
+def per_type_table(runs: dict, probe) -> pd.DataFrame:
+    """One row per question type and seed: accuracy of the soft answer and of the induced program."""
+    rows = []
+    for seed, r in runs.items():
+        for kind, (soft, program, n) in per_type_accuracy(r.model.cpu(), probe).items():
+            rows.append({"question type": kind, "seed": seed, "soft answer": soft, "induced program": program,
+                         "columns used": 1 if kind in tables.SINGLE_COLUMN else 2, "questions": n})
+    return pd.DataFrame(rows)
+
+
+@torch.no_grad()
+def accuracy_by_kind(model, b) -> dict:
+    """Accuracy of the soft answer on single-column and on two-column questions of a batch."""
+    ok = answer_correct(model(b), b).float()
+    single = torch.tensor([tables.QUESTION_TYPES[k] in tables.SINGLE_COLUMN for k in b["kind"]])
+    return {"single-column questions": float(ok[single].mean()), "two-column questions": float(ok[~single].mean()),
+            "all": float(ok.mean())}
+
+
+@torch.no_grad()
+def accuracy_by_columns(runs: dict, size: int, columns=(1, 2, 3, 5, 8)) -> pd.DataFrame:
+    """Mean accuracy (over seeds) of models trained on C columns, asked about tables of other sizes.
+    `runs` maps (label, seed) -> run; the label's first part ("C=3") names the training tables."""
+    rows = []
+    for (label, seed), r in runs.items():
+        for c in columns:
+            b = held_out(r.config, "cpu", size=size, columns=c)
+            acc = float(answer_correct(r.model.cpu()(b), b).float().mean())
+            rows.append({"trained on": label.split(",")[0], "seed": seed, "columns in the table": c, "accuracy": acc})
+    return pd.DataFrame(rows).groupby(["trained on", "columns in the table"])["accuracy"].mean().unstack()
+
+
+def program_text(out, hard, b, i: int) -> str:
+    """The induced program of question i, e.g. 'reset() ; greater(red > 12) ; sum(blue)'."""
+    cols = [tables.NAMES[b["names"][i][c]] for c in hard["p_col"][i].argmax(-1)]
+    pivots = b["numbers"][i].gather(0, out["beta"][i].argmax(0)).int().tolist()
+    steps = []
+    for op, col in zip((tables.OPERATIONS[o] for o in hard["p_op"][i].argmax(-1)), cols):
+        arg = {"sum": col, "print": col, "greater": f"{col} > {pivots[0]}", "lesser": f"{col} < {pivots[1]}"}.get(op, "")
+        steps.append(f"{op}({arg})")
+    return " ; ".join(steps)
+
+
+@torch.no_grad()
+def gallery(model, size: int = 64, seed: int = 11, rows: int = 10, columns: int = 3) -> dict:
+    """A fixed batch of questions with the model's soft outputs, its induced programs and whether each
+    soft answer is right."""
+    b = tables.make_batch(size, rows, columns, torch.Generator().manual_seed(seed), "cpu")
+    out = model(b)
+    hard = discrete(out, b)
+    return {"batch": b, "out": out, "hard": hard, "right": answer_correct(hard, b)}
+
+
+def first_of_each(g: dict, kinds) -> list[int]:
+    """The first question of each named type in a gallery (a fixed rule)."""
+    return [int(torch.nonzero(g["batch"]["kind"] == tables.QUESTION_TYPES.index(t))[0]) for t in kinds]
+
+
+def failure_cases(g: dict) -> list[str]:
+    """The first wrong question of each type, with its answer, induced and reference programs."""
+    b, out, seen, lines = g["batch"], g["out"], set(), []
+    for i in range(len(b["y"])):
+        kind = tables.QUESTION_TYPES[int(b["kind"][i])]
+        if g["right"][i] or kind in seen:
+            continue
+        seen.add(kind)
+        reference = " ; ".join(op for op, _ in tables.TEMPLATES[kind][2])
+        answer = "cells" if b["is_lookup"][i] else f"{int(b['y'][i])} (model: {float(out['scalar'][i]):.1f})"
+        lines.append(f"{tables.describe(b, i)}\n    answer {answer}\n    induced:   {program_text(out, g['hard'], b, i)}"
+                     f"\n    reference: {reference}")
+    return lines
+
+
+# Programs on the way to each composition: each is one step of the reference program short.
+PARTIAL = {
+    "sum greater and lesser": {"greater only": [("reset", None)] * 2 + [("greater", "A"), ("sum", "A")],
+                               "lesser only": [("reset", None)] * 2 + [("lesser", "A"), ("sum", "A")],
+                               "no filter": [("reset", None)] * 3 + [("sum", "A")]},
+    "count greater or lesser": {"greater only": [("reset", None)] * 2 + [("greater", "A"), ("count", None)],
+                                "lesser only": [("reset", None)] * 2 + [("lesser", "A"), ("count", None)],
+                                "no filter": [("reset", None)] * 3 + [("count", None)]},
+    "difference": {"sum of A only": [("reset", None)] * 3 + [("sum", "A")],
+                   "sum of B only": [("reset", None)] * 3 + [("sum", "B")]},
+}
+
+
+@torch.no_grad()
+def partial_program_losses(model, huber_delta: float, size: int, seed: int = 12) -> pd.DataFrame:
+    """Huber loss on held-out questions of each composition type: the reference program, the partial
+    programs of PARTIAL, a constant 0 and the trained model."""
+    rows = []
+    for kind, programs in PARTIAL.items():
+        b = tables.make_batch(size, 10, 3, torch.Generator().manual_seed(seed), "cpu",
+                              types=[tables.QUESTION_TYPES.index(kind)])
+        huber = lambda answer: float(F.huber_loss(answer, b["y"], delta=huber_delta))  # noqa: E731
+        row = {"question type": kind, "reference program": huber(run_steps(b, tables.TEMPLATES[kind][2])[0])}
+        row |= {f"partial: {name}": huber(run_steps(b, prog)[0]) for name, prog in programs.items()}
+        row |= {"constant 0": huber(torch.zeros_like(b["y"])), "trained model": huber(model(b)["scalar"])}
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("question type").T.round(1)
+
+
+def constant_answer_error(cfg) -> float:
+    """Held-out |error| of always answering 0: the baseline for the soft output's error."""
+    return float(arithmetic.held_out(cfg, "cpu")["y"].abs().mean())
