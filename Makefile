@@ -1,6 +1,6 @@
 # Two entry points for a fresh machine:
 #   make book   run every chapter (papermill) and build the HTML book into _build/html
-#   make test   unit tests, smoke-scale chapters, nbval, strict HTML build, browser check
+#   make test   lint and layer contracts, unit tests, smoke-scale chapters, nbval, strict HTML build, browser check
 # Both create .venv and install what they need from pyproject.toml + constraints.txt.
 
 PYTHON  ?= python3
@@ -13,7 +13,7 @@ PARAMS  ?=
 
 STAMP := $(VENV)/.installed
 
-.PHONY: book test install unit chapters-smoke nbval html browser constraints clean
+.PHONY: book test install lint unit chapters-smoke nbval html browser constraints clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,13 @@ book: $(STAMP)
 	$(BIN)/python -m augrnn.book.runbook html
 
 test: $(STAMP)
-	$(MAKE) unit chapters-smoke nbval html browser
+	$(MAKE) lint unit chapters-smoke nbval html browser
+
+# ruff (lint and format) and the import-linter contracts of pyproject.toml (the package's layers).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not book" tests

@@ -29,8 +29,12 @@ def main():
     ap.add_argument("--device", default="auto")
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--bits", type=int, default=64)
-    ap.add_argument("--halt-bias", type=float, default=-2.0,
-                    help="initial halting bias; lower values ponder longer (sets the step count)")
+    ap.add_argument(
+        "--halt-bias",
+        type=float,
+        default=-2.0,
+        help="initial halting bias; lower values ponder longer (sets the step count)",
+    )
     ap.add_argument("--seconds", type=float, default=5.0)
     args = ap.parse_args()
     device = pick_device(args.device)
@@ -53,8 +57,11 @@ def main():
     print(f"{'mode':26s} {'us/sample':>10s} {'vs ACT':>8s}")
     print(f"{'ACT (until all halt)':26s} {1e6 * t_act / args.batch:10.1f} {1.0:7.2f}x")
     for k in sorted({1, k_run, cfg.max_steps}):
-        t = timeit(lambda: F.binary_cross_entropy_with_logits(fixed_steps(model, b["x"], k), b["y"]).backward(),
-                   device, args.seconds)
+        t = timeit(
+            lambda: F.binary_cross_entropy_with_logits(fixed_steps(model, b["x"], k), b["y"]).backward(),
+            device,
+            args.seconds,
+        )
         print(f"{f'fixed {k} steps':26s} {1e6 * t / args.batch:10.1f} {t / t_act:7.2f}x")
 
 

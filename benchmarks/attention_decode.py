@@ -28,9 +28,11 @@ def main():
     args = ap.parse_args()
     device = pick_device(args.device)
     torch.manual_seed(0)
-    enc = Encoded(torch.randn(args.batch, args.source, 128, device=device),
-                  torch.ones(args.batch, args.source, dtype=torch.bool, device=device),
-                  torch.randn(args.batch, 128, device=device))
+    enc = Encoded(
+        torch.randn(args.batch, args.source, 128, device=device),
+        torch.ones(args.batch, args.source, dtype=torch.bool, device=device),
+        torch.randn(args.batch, 128, device=device),
+    )
     never = args.vocab + 1  # an EOS id no decoder emits: every sequence runs --steps tokens
     print(f"device={device} batch={args.batch} source={args.source} steps={args.steps} torch={torch.__version__}")
     print(f"{'decoder':14s} {'search':8s} {'tokens/s':>10s}")
@@ -38,8 +40,11 @@ def main():
     for name, attention in (("attention", "additive"), ("no attention", None)):
         dec = Decoder(args.vocab + 2, 128, 64, 128, attention).to(device).eval()
         for search in ("greedy", f"beam {args.beam}"):
-            run = (lambda: dec.greedy(enc, 0, never, args.steps)) if search == "greedy" else \
-                  (lambda: dec.beam(enc, 0, never, args.steps, args.beam))
+            run = (
+                (lambda: dec.greedy(enc, 0, never, args.steps))
+                if search == "greedy"
+                else (lambda: dec.beam(enc, 0, never, args.steps, args.beam))
+            )
             run()
             sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
             sync()
@@ -52,8 +57,10 @@ def main():
             results[(name, search)] = rate
             print(f"{name:14s} {search:8s} {rate:10.0f}")
     g, b = results[("attention", "greedy")], results[("attention", f"beam {args.beam}")]
-    print(f"attention costs {results[('no attention', 'greedy')] / g:.2f}x the time of no attention (greedy); "
-          f"beam {args.beam} is {g / b:.2f}x slower than greedy per output token")
+    print(
+        f"attention costs {results[('no attention', 'greedy')] / g:.2f}x the time of no attention (greedy); "
+        f"beam {args.beam} is {g / b:.2f}x slower than greedy per output token"
+    )
 
 
 if __name__ == "__main__":

@@ -35,10 +35,12 @@ def main():
 
     def per_question():
         for i in range(args.batch):
-            task.loss(model, {k: v[i:i + 1] for k, v in b.items()})[0].backward()
+            task.loss(model, {k: v[i : i + 1] for k, v in b.items()})[0].backward()
 
-    print(f"device={device} batch={args.batch} columns={args.columns} threads={torch.get_num_threads()} "
-          f"torch={torch.__version__}")
+    print(
+        f"device={device} batch={args.batch} columns={args.columns} threads={torch.get_num_threads()} "
+        f"torch={torch.__version__}"
+    )
     t_batch = timeit(batched, device, args.seconds)
     t_loop = timeit(per_question, device, args.seconds)
     print(f"{'mode':24s} {'questions/s':>12s}")

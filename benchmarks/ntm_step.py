@@ -54,12 +54,16 @@ def main():
     device = pick_device(args.device)
     cfg = NTMConfig()
     b = sample_batch(cfg, args.batch, torch.Generator(device=device).manual_seed(0), device, size=args.length)
-    print(f"device={device} threads={torch.get_num_threads()} batch={args.batch} length={args.length} "
-          f"torch={torch.__version__}")
+    print(
+        f"device={device} threads={torch.get_num_threads()} batch={args.batch} length={args.length} "
+        f"torch={torch.__version__}"
+    )
 
     results = {}
     torch.manual_seed(0)
-    results["per-sample loop"] = measure(per_sample_step, NTMTask().build_model(cfg).to(device), b, device, args.seconds)
+    results["per-sample loop"] = measure(
+        per_sample_step, NTMTask().build_model(cfg).to(device), b, device, args.seconds
+    )
     torch.manual_seed(0)
     results["batched"] = measure(batched_step, NTMTask().build_model(cfg).to(device), b, device, args.seconds)
     if not args.no_compile:

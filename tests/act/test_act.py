@@ -13,13 +13,16 @@ def test_halting_weights_paper_example():
     assert float(n) == 3 and abs(float(r) - 0.2) < 1e-6
 
 
-@pytest.mark.parametrize("h, eps, p, n, r", [
-    ([0.995, 0.5, 0.5], 0.01, [1.0, 0, 0], 1, 1.0),        # halts at once: R = 1, p^1 = R
-    ([0.2, 0.785, 0.5], 0.01, [0.2, 0.785, 0.015], 3, 0.015),  # 0.985 < 0.99: one more step ...
-    ([0.2, 0.79, 0.5], 0.01, [0.2, 0.8, 0], 2, 0.8),       # ... 0.99 reaches 1 - eps
-    ([0.2, 0.785, 0.5], 0.02, [0.2, 0.8, 0], 2, 0.8),      # a larger eps halts earlier
-    ([0.1, 0.1, 0.1, 0.1], 0.01, [0.1, 0.1, 0.1, 0.7], 4, 0.7),  # the cap: never reached, halt at K
-])
+@pytest.mark.parametrize(
+    "h, eps, p, n, r",
+    [
+        ([0.995, 0.5, 0.5], 0.01, [1.0, 0, 0], 1, 1.0),  # halts at once: R = 1, p^1 = R
+        ([0.2, 0.785, 0.5], 0.01, [0.2, 0.785, 0.015], 3, 0.015),  # 0.985 < 0.99: one more step ...
+        ([0.2, 0.79, 0.5], 0.01, [0.2, 0.8, 0], 2, 0.8),  # ... 0.99 reaches 1 - eps
+        ([0.2, 0.785, 0.5], 0.02, [0.2, 0.8, 0], 2, 0.8),  # a larger eps halts earlier
+        ([0.1, 0.1, 0.1, 0.1], 0.01, [0.1, 0.1, 0.1, 0.7], 4, 0.7),  # the cap: never reached, halt at K
+    ],
+)
 def test_halting_weights_by_hand(h, eps, p, n, r):
     pw, nn_, rr = halting_weights(torch.tensor(h, dtype=torch.float64), eps)
     assert torch.allclose(pw, torch.tensor(p, dtype=torch.float64))

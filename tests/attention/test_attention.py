@@ -3,8 +3,8 @@ import math
 import torch
 
 from augrnn.attention.mechanism import attend, dot_scores
-from augrnn.soft_lookup.lookup import Lookup, LookupConfig
 from augrnn.core.train import fit
+from augrnn.soft_lookup.lookup import Lookup, LookupConfig
 
 
 def test_dot_scores_by_hand():

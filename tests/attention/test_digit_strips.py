@@ -1,10 +1,10 @@
 import pytest
 import torch
 
-from augrnn.core.config import ConfigError
 from augrnn.attention.digit_strips import EOS, DigitStrips, StripConfig, strip_batch
-from augrnn.datasets.digits import digit_images
+from augrnn.core.config import ConfigError
 from augrnn.core.train import fit
+from augrnn.datasets.digits import digit_images
 
 
 def test_strips_place_digits_side_by_side_and_end_with_eos():

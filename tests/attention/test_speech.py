@@ -40,8 +40,10 @@ def test_batches_from_generated_recordings_at_an_explicit_path(tmp_path):
         # The gathered batch equals joining the same recordings one by one, as a plain loop would.
         picks = torch.randint(0, len(data["train"]), (4, 3), generator=torch.Generator().manual_seed(0))
         quiet = min(f.min() for _, f in data["train"][:50])
-        utts = [torch.cat([torch.cat([data["train"][i][1], torch.full((speech.GAP, 40), float(quiet))])
-                           for i in row]) for row in picks.tolist()]
+        utts = [
+            torch.cat([torch.cat([data["train"][i][1], torch.full((speech.GAP, 40), float(quiet))]) for i in row])
+            for row in picks.tolist()
+        ]
         assert b["len"].tolist() == [len(u) for u in utts]
         assert torch.equal(b["x"], torch.nn.utils.rnn.pad_sequence(utts, batch_first=True))
         assert b["y"][:, :3].tolist() == [[data["train"][i][0] for i in row] for row in picks.tolist()]

@@ -1,7 +1,7 @@
 import torch
 
-from augrnn.datasets.cldr import FRAMES, make_pairs, split_of, tokenize
 from augrnn.attention.translation import EOS, UNK, Translation, TranslationConfig, Vocab, corpus
+from augrnn.datasets.cldr import FRAMES, make_pairs, split_of, tokenize
 
 
 def test_tokenize_splits_digits_and_cldr_spaces():
@@ -42,8 +42,17 @@ def test_vocab_round_trip_and_unknown_words():
 def test_translation_batches_and_a_few_steps_reduce_the_loss():
     from augrnn.core.train import fit
 
-    cfg = TranslationConfig(train_pairs=200, test_pairs=20, max_clauses=1, steps=30, batch_size=16,
-                            log_every=10, lr=3e-3, model={"embed": 16, "hidden": 32}, max_out=30)
+    cfg = TranslationConfig(
+        train_pairs=200,
+        test_pairs=20,
+        max_clauses=1,
+        steps=30,
+        batch_size=16,
+        log_every=10,
+        lr=3e-3,
+        model={"embed": 16, "hidden": 32},
+        max_out=30,
+    )
     exp = Translation()
     b = exp.batch(cfg, 0, torch.Generator().manual_seed(0), torch.device("cpu"))
     assert b["src"].shape[0] == 16 and len(b["len"]) == 16 and max(b["len"]) == b["src"].shape[1]

@@ -2,10 +2,10 @@
 
 import json
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 import yaml
 
 from augrnn.book.runbook import toc_files
@@ -62,8 +62,9 @@ def test_notebook_is_stored_clean_with_a_parameters_cell(path):
         if value:
             yaml.safe_load(value.replace("True", "true").replace("False", "false"))
     if path.stem != "appendix_reproducibility":  # the appendix lists timings, nothing to compare
-        assert any("nbval-check-output" in c["metadata"].get("tags", []) for c in code), \
+        assert any("nbval-check-output" in c["metadata"].get("tags", []) for c in code), (
             "tag at least one deterministic cell nbval-check-output"
+        )
     first_code = "".join(code[0]["source"])
     assert "google.colab" in first_code, "the first code cell installs the package on Colab"
 
@@ -72,8 +73,7 @@ def test_every_notebook_is_in_the_book_and_every_toc_entry_exists():
     listed = {p.resolve() for p in toc_files(ROOT)}
     assert set(p.resolve() for p in NOTEBOOKS) <= listed
     names = {p.name for p in listed}
-    assert {"intro.md", "soft_lookup.ipynb", "appendix_reproducibility.ipynb", "cite.md",
-            "bibliography.md"} <= names
+    assert {"intro.md", "soft_lookup.ipynb", "appendix_reproducibility.ipynb", "cite.md", "bibliography.md"} <= names
 
 
 def test_config_has_colab_button_bibliography_and_no_execution():

@@ -28,14 +28,23 @@ def sandbox(tmp_path):
 
 def runbook(root, *args):
     env = {**os.environ, "AUGRNN_ROOT": str(root)}
-    return subprocess.run([sys.executable, "-m", "augrnn.book.runbook", "execute", *args],
-                          cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "augrnn.book.runbook", "execute", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
-@pytest.mark.parametrize("params, words", [
-    (["-p", "scale", "huge"], ["scale = 'huge' is not allowed", "'smoke', 'full'"]),
-    (["-p", "seeds", "0"], ["seeds = 0 is out of range", ">= 1"]),
-])
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        (["-p", "scale", "huge"], ["scale = 'huge' is not allowed", "'smoke', 'full'"]),
+        (["-p", "seeds", "0"], ["seeds = 0 is out of range", ">= 1"]),
+    ],
+)
 def test_bad_parameter_fails_clearly_and_keeps_earlier_results(sandbox, params, words):
     root, earlier, stored = sandbox
     before = (earlier.read_bytes(), stored.read_bytes())

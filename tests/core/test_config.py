@@ -16,15 +16,18 @@ def test_defaults_are_valid():
     assert Demo().width == 8
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    ({"width": 0}, ["Demo.width", "1 <= value <= 64"]),
-    ({"width": 2.5}, ["Demo.width", "whole number"]),
-    ({"cell": "rnn"}, ["Demo.cell", "'lstm', 'gru'"]),
-    ({"rate": 0.0}, ["Demo.rate", "0.0 < value <= 1.0"]),
-    ({"lr": -1.0}, ["Demo.lr"]),
-    ({"device": "tpu"}, ["Demo.device", "'auto', 'cpu', 'cuda', 'mps'"]),
-    ({"width": "8"}, ["Demo.width", "must be a number"]),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"width": 0}, ["Demo.width", "1 <= value <= 64"]),
+        ({"width": 2.5}, ["Demo.width", "whole number"]),
+        ({"cell": "rnn"}, ["Demo.cell", "'lstm', 'gru'"]),
+        ({"rate": 0.0}, ["Demo.rate", "0.0 < value <= 1.0"]),
+        ({"lr": -1.0}, ["Demo.lr"]),
+        ({"device": "tpu"}, ["Demo.device", "'auto', 'cpu', 'cuda', 'mps'"]),
+        ({"width": "8"}, ["Demo.width", "must be a number"]),
+    ],
+)
 def test_bad_values_name_the_parameter_and_what_is_allowed(kwargs, words):
     with pytest.raises(ConfigError) as err:
         Demo(**kwargs)
@@ -53,14 +56,17 @@ def test_scale_check():
         check_scale("huge")
 
 
-@pytest.mark.parametrize("kwargs, words", [
-    (dict(scale="big"), "scale = 'big' is not allowed"),
-    (dict(scale="smoke", retrain="yes"), "retrain = 'yes' is not allowed; choose one of True, False"),
-    (dict(scale="smoke", seeds=0), "seeds = 0 is out of range"),
-    (dict(scale="smoke", seeds=True), "seeds = True is out of range"),
-    (dict(scale="smoke", tatoeba=3), "tatoeba = 3 is not allowed; give a path as a string"),
-    (dict(scale="smoke", tatoeba="/no/such/fra.txt"), "tatoeba = '/no/such/fra.txt': no such file or folder"),
-])
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        (dict(scale="big"), "scale = 'big' is not allowed"),
+        (dict(scale="smoke", retrain="yes"), "retrain = 'yes' is not allowed; choose one of True, False"),
+        (dict(scale="smoke", seeds=0), "seeds = 0 is out of range"),
+        (dict(scale="smoke", seeds=True), "seeds = True is out of range"),
+        (dict(scale="smoke", tatoeba=3), "tatoeba = 3 is not allowed; give a path as a string"),
+        (dict(scale="smoke", tatoeba="/no/such/fra.txt"), "tatoeba = '/no/such/fra.txt': no such file or folder"),
+    ],
+)
 def test_chapter_parameters_are_checked(kwargs, words):
     from augrnn.book import check_parameters
 

@@ -4,7 +4,6 @@ import tarfile
 
 import numpy as np
 import pytest
-from scipy.io import wavfile
 
 from augrnn.datasets import fsdd
 from fakes import make_fake

@@ -6,8 +6,8 @@ import zipfile
 import pytest
 import torch
 
-from augrnn.datasets import tatoeba
 from augrnn.attention.translation import Translation, TranslationConfig, bleu_by_length, bleu_scores
+from augrnn.datasets import tatoeba
 
 LINES = [f"I have {n} cats.\tJ'ai {n} chats.\tCC-BY 2.0 (France) Attribution: tatoeba.org" for n in range(300)]
 LINES += ["Hello!\tBonjour !", "Hello!\tSalut !", "Hello!\tBonjour !", "no tab here"]
@@ -76,8 +76,17 @@ def test_the_translation_experiment_runs_on_tatoeba_pairs(isolated):
     from augrnn.core.train import fit
 
     f = write(isolated / "a")
-    cfg = TranslationConfig(corpus="tatoeba", train_pairs=200, test_pairs=20, steps=20, batch_size=16,
-                            log_every=10, lr=3e-3, model={"embed": 16, "hidden": 32}, max_out=12)
+    cfg = TranslationConfig(
+        corpus="tatoeba",
+        train_pairs=200,
+        test_pairs=20,
+        steps=20,
+        batch_size=16,
+        log_every=10,
+        lr=3e-3,
+        model={"embed": 16, "hidden": 32},
+        max_out=12,
+    )
     run = fit(Translation(f), cfg, None, progress=False)
     s = bleu_scores(run.model, cfg, "cpu", path=f)
     assert len(s["hyps"]) == len(s["refs"]) > 0 and 0 <= s["bleu"] <= 100

@@ -3,10 +3,11 @@ import math
 import pytest
 import torch
 
-from augrnn.ntm import addressing, memory as access
+from augrnn.core.train import fit
+from augrnn.ntm import addressing
+from augrnn.ntm import memory as access
 from augrnn.ntm.model import NTM, NTMModelConfig
 from augrnn.ntm.tasks import NTMConfig, NTMTask, bits_per_sequence, sample_batch
-from augrnn.core.train import fit
 
 
 def t(x):
@@ -89,8 +90,9 @@ def test_extreme_controller_outputs_keep_weightings_finite_and_normalised():
 
 def test_gradcheck_one_full_ntm_step_in_float64():
     torch.manual_seed(0)
-    model = NTM(NTMModelConfig(hidden=4, locations=5, width=3, read_heads=1, write_heads=1,
-                                memory_init="learned"), 3, 2).double()
+    model = NTM(
+        NTMModelConfig(hidden=4, locations=5, width=3, read_heads=1, write_heads=1, memory_init="learned"), 3, 2
+    ).double()
     x = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
     memory = torch.randn(2, 5, 3, dtype=torch.float64, requires_grad=True)
 
@@ -171,8 +173,9 @@ def test_repeat_copy_and_recall_targets():
 
 
 def test_short_training_reduces_copy_cost():
-    cfg = NTMConfig(steps=150, batch_size=16, lr=1e-2, log_every=10, max_len=3,
-                    model={"locations": 16, "hidden": 32}, eval_size=32)
+    cfg = NTMConfig(
+        steps=150, batch_size=16, lr=1e-2, log_every=10, max_len=3, model={"locations": 16, "hidden": 32}, eval_size=32
+    )
     m = fit(NTMTask(), cfg, None, progress=False).metrics
     assert m["test_cost"].iloc[-1] < 0.7 * m["test_cost"].iloc[0]
 

@@ -3,11 +3,11 @@ import pytest
 import torch
 from torch.nn import functional as F
 
+from augrnn.core.config import ConfigError
+from augrnn.core.train import fit
 from augrnn.programmer import model as NP
 from augrnn.programmer import operations as OPS
 from augrnn.programmer import tables as T
-from augrnn.core.config import ConfigError
-from augrnn.core.train import fit
 
 
 def hard_program(table, ops, cols, pivot_g, pivot_l):
@@ -49,11 +49,18 @@ def test_one_hot_choices_run_exactly_the_discrete_program():
     ops = torch.randint(0, len(T.OPERATIONS), (B, steps), generator=g)
     cols = torch.randint(0, C, (B, steps), generator=g)
     pivots = torch.randint(-20, 21, (B, 2), generator=g).float()
-    scalar, lookup, _ = OPS.execute(table, F.one_hot(ops, len(T.OPERATIONS)).float(), F.one_hot(cols, C).float(),
-                                   pivots[:, 0], pivots[:, 1], softness=5.0)
+    scalar, lookup, _ = OPS.execute(
+        table,
+        F.one_hot(ops, len(T.OPERATIONS)).float(),
+        F.one_hot(cols, C).float(),
+        pivots[:, 0],
+        pivots[:, 1],
+        softness=5.0,
+    )
     for i in range(B):
-        want_s, want_l = hard_program(table[i].tolist(), [T.OPERATIONS[o] for o in ops[i]], cols[i].tolist(),
-                                      *pivots[i].tolist())
+        want_s, want_l = hard_program(
+            table[i].tolist(), [T.OPERATIONS[o] for o in ops[i]], cols[i].tolist(), *pivots[i].tolist()
+        )
         assert float(scalar[i]) == want_s
         assert lookup[i].tolist() == want_l
 
@@ -130,8 +137,16 @@ def test_gradient_reaches_the_selectors_and_the_pivots():
     b = T.make_batch(64, 6, 3, torch.Generator().manual_seed(1), "cpu")
     loss, _ = NP.TableQA().loss(model, b, cfg)
     loss.backward()
-    for name in ("op_vectors", "op_in.weight", "col_in.weight", "column_proj.weight", "pivot_vectors.weight",
-                 "history.weight_ih", "question.weight_ih_l0", "attend.weight"):
+    for name in (
+        "op_vectors",
+        "op_in.weight",
+        "col_in.weight",
+        "column_proj.weight",
+        "pivot_vectors.weight",
+        "history.weight_ih",
+        "question.weight_ih_l0",
+        "attend.weight",
+    ):
         grad = dict(model.named_parameters())[name].grad
         assert grad is not None and grad.abs().sum() > 0, name
 
@@ -144,14 +159,15 @@ def test_the_batch_is_one_computation_and_equals_questions_one_at_a_time():
     with torch.no_grad():
         whole = model(b)
         for i in range(8):
-            one = model({k: v[i:i + 1] for k, v in b.items()})
+            one = model({k: v[i : i + 1] for k, v in b.items()})
             for k in ("scalar", "lookup", "p_op", "p_col", "pivots"):
                 assert torch.allclose(one[k][0], whole[k][i], atol=1e-5), k
 
 
 def test_training_is_deterministic_and_learns_something():
-    cfg = NP.ProgrammerConfig(model={"hidden": 32, "embed": 16}, steps=60, batch_size=32, log_every=30, eval_size=64,
-                              grad_noise=1e-3, rows=5)
+    cfg = NP.ProgrammerConfig(
+        model={"hidden": 32, "embed": 16}, steps=60, batch_size=32, log_every=30, eval_size=64, grad_noise=1e-3, rows=5
+    )
     a = fit(NP.TableQA(), cfg, None, progress=False).metrics
     assert a.equals(fit(NP.TableQA(), cfg, None, progress=False).metrics)
     assert a["loss"].iloc[-1] < a["loss"].iloc[0]

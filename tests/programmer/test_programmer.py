@@ -2,8 +2,8 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from augrnn.programmer import arithmetic as P
 from augrnn.core.train import fit
+from augrnn.programmer import arithmetic as P
 
 
 def test_soft_select_with_one_hot_runs_exactly_that_operation():

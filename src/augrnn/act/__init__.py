@@ -1,1 +1,2 @@
-"""Adaptive Computation Time (Graves 2016): the halting mechanism (`mechanism`), parity (`parity`), the chapter runs (`experiments`)."""
+"""Adaptive Computation Time (Graves 2016): the halting mechanism (`mechanism`), the parity task
+(`parity`) and the chapter's runs (`experiments`)."""

@@ -24,19 +24,39 @@ def budget(scale: str) -> dict:
 
 def base(scale: str) -> ParityConfig:
     b = budget(scale)
-    return ParityConfig(bits=b["bits"], steps=b["steps"], batch_size=128, lr=3e-3, log_every=b["log_every"],
-                        checkpoint_every=2000, eval_size=b["eval_size"])
+    return ParityConfig(
+        bits=b["bits"],
+        steps=b["steps"],
+        batch_size=128,
+        lr=3e-3,
+        log_every=b["log_every"],
+        checkpoint_every=2000,
+        eval_size=b["eval_size"],
+    )
 
 
 def plan(scale: str, seeds: int | None = None) -> list[Planned]:
     """Keys ("none", seed) for the RNN without ACT, (tau, seed) with it, ("bits", n) for larger inputs."""
     b, cfg, seeds = budget(scale), base(scale), check_seeds(seeds) or SEEDS
-    runs = [Planned(CHAPTER, f"taunone-seed{s}", ("none", s), Parity(),
-                    cfg.replace(model={"act": "none"}, tau=0.0, seed=s)) for s in range(seeds)]
-    runs += [Planned(CHAPTER, f"tau{tau}-seed{s}", (tau, s), Parity(), cfg.replace(tau=tau, seed=s))
-             for tau in TAUS for s in range(seeds)]
-    runs += [Planned(CHAPTER, f"bits{n}-tau0.001-seed0", ("bits", n), Parity(),
-                     cfg.replace(bits=n, tau=1e-3, steps=b["larger_steps"])) for n in b["larger"]]
+    runs = [
+        Planned(CHAPTER, f"taunone-seed{s}", ("none", s), Parity(), cfg.replace(model={"act": "none"}, tau=0.0, seed=s))
+        for s in range(seeds)
+    ]
+    runs += [
+        Planned(CHAPTER, f"tau{tau}-seed{s}", (tau, s), Parity(), cfg.replace(tau=tau, seed=s))
+        for tau in TAUS
+        for s in range(seeds)
+    ]
+    runs += [
+        Planned(
+            CHAPTER,
+            f"bits{n}-tau0.001-seed0",
+            ("bits", n),
+            Parity(),
+            cfg.replace(bits=n, tau=1e-3, steps=b["larger_steps"]),
+        )
+        for n in b["larger"]
+    ]
     return runs
 
 
@@ -51,6 +71,6 @@ def setup(scale: str) -> dict[str, str]:
         "optimiser": f"{cfg.optimizer.capitalize()}, lr {cfg.lr:g}, gradient norm clipped at {cfg.clip:g}; one process",
         "batch size": str(cfg.batch_size),
         "training": f"{cfg.steps:,} steps ({cfg.steps * cfg.batch_size:,} sequences); larger inputs "
-                    f"{b['larger_steps']:,} steps",
+        f"{b['larger_steps']:,} steps",
         "sweep": f"τ in {{{', '.join(f'{t:g}' for t in TAUS)}}}, {SEEDS} networks per τ; and no ACT",
     }

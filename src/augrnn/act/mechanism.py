@@ -40,8 +40,7 @@ class ACTCell(nn.Module):
     that has halted keeps its output while the others go on pondering, since its later weights are 0.
     """
 
-    def __init__(self, cell: nn.Module, hidden: int, max_steps: int = 20, eps: float = 0.01,
-                 halt_bias: float = 1.0):
+    def __init__(self, cell: nn.Module, hidden: int, max_steps: int = 20, eps: float = 0.01, halt_bias: float = 1.0):
         super().__init__()
         self.cell, self.max_steps, self.eps = cell, max_steps, eps
         self.halt = nn.Linear(hidden, 1)

@@ -83,5 +83,7 @@ class Parity:
         g = fixed_generator(31_337, device)
         b = parity_batch(cfg, cfg.eval_size, g, device)
         logits, ponder, _ = model(b["x"])
-        return {"test_error": float(((logits > 0).float() != b["y"]).float().mean()),
-                "test_ponder": float(ponder.mean())}
+        return {
+            "test_error": float(((logits > 0).float() != b["y"]).float().mean()),
+            "test_ponder": float(ponder.mean()),
+        }

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from functools import lru_cache
 
 import torch
 from torch import nn
@@ -72,13 +71,18 @@ class StripReader(nn.Module):
         super().__init__()
         c = cfg.channels
         self.conv = nn.Sequential(
-            nn.Conv2d(1, c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(c, c, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(1, c, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(c, c, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
         )
         # Regions know where they are: a learned embedding of the column position.
         self.position = nn.Embedding(4 * max_digits, c)
-        self.decoder = Decoder(VOCAB, c, embed=16, hidden=cfg.hidden,
-                               attention=None if cfg.attention == "none" else cfg.attention)
+        self.decoder = Decoder(
+            VOCAB, c, embed=16, hidden=cfg.hidden, attention=None if cfg.attention == "none" else cfg.attention
+        )
 
     def encode(self, x) -> Encoded:
         f = self.conv(x)  # B x C x 2 x 2k

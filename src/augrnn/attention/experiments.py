@@ -16,10 +16,36 @@ CHAPTER = "attention"
 SEEDS = 2
 MODELS = {"attention": "additive", "no attention": "none"}
 BUDGETS = {
-    "smoke": dict(pairs=400, test=40, clauses=2, steps=30, batch=16, hidden=32, embed=16, log=15,
-                  strip_steps=40, speech_steps=8, speech_hidden=16, speech_eval=16, tatoeba_pairs=400),
-    "full": dict(pairs=20000, test=500, clauses=4, steps=1200, batch=32, hidden=128, embed=64, log=200,
-                 strip_steps=600, speech_steps=300, speech_hidden=64, speech_eval=200, tatoeba_pairs=50000),
+    "smoke": dict(
+        pairs=400,
+        test=40,
+        clauses=2,
+        steps=30,
+        batch=16,
+        hidden=32,
+        embed=16,
+        log=15,
+        strip_steps=40,
+        speech_steps=8,
+        speech_hidden=16,
+        speech_eval=16,
+        tatoeba_pairs=400,
+    ),
+    "full": dict(
+        pairs=20000,
+        test=500,
+        clauses=4,
+        steps=1200,
+        batch=32,
+        hidden=128,
+        embed=64,
+        log=200,
+        strip_steps=600,
+        speech_steps=300,
+        speech_hidden=64,
+        speech_eval=200,
+        tatoeba_pairs=50000,
+    ),
 }
 
 
@@ -29,10 +55,18 @@ def budget(scale: str) -> dict:
 
 def translation_config(scale: str, kind: str, seed: int) -> TranslationConfig:
     b = budget(scale)
-    return TranslationConfig(model={"attention": kind, "hidden": b["hidden"], "embed": b["embed"]}, seed=seed,
-                             train_pairs=b["pairs"], test_pairs=b["test"], max_clauses=b["clauses"],
-                             steps=b["steps"], batch_size=b["batch"], lr=2e-3, log_every=b["log"],
-                             checkpoint_every=200)
+    return TranslationConfig(
+        model={"attention": kind, "hidden": b["hidden"], "embed": b["embed"]},
+        seed=seed,
+        train_pairs=b["pairs"],
+        test_pairs=b["test"],
+        max_clauses=b["clauses"],
+        steps=b["steps"],
+        batch_size=b["batch"],
+        lr=2e-3,
+        log_every=b["log"],
+        checkpoint_every=200,
+    )
 
 
 def plan(scale: str, seeds: int | None = None, fsdd: str | None = None) -> list[Planned]:
@@ -47,13 +81,26 @@ def plan(scale: str, seeds: int | None = None, fsdd: str | None = None) -> list[
                     exp, cfg = Translation(), translation_config(scale, kind, s)
                 elif task == "speech":
                     exp = SpokenDigits(fsdd)
-                    cfg = SpeechConfig(model={"attention": kind, "hidden": b["speech_hidden"]}, seed=s,
-                                       steps=b["speech_steps"], batch_size=32, lr=3e-3,
-                                       log_every=max(b["speech_steps"] // 3, 1), eval_size=b["speech_eval"])
+                    cfg = SpeechConfig(
+                        model={"attention": kind, "hidden": b["speech_hidden"]},
+                        seed=s,
+                        steps=b["speech_steps"],
+                        batch_size=32,
+                        lr=3e-3,
+                        log_every=max(b["speech_steps"] // 3, 1),
+                        eval_size=b["speech_eval"],
+                    )
                 else:
                     exp = DigitStrips()
-                    cfg = StripConfig(model={"attention": kind}, seed=s, steps=b["strip_steps"], batch_size=64,
-                                      lr=3e-3, log_every=max(b["strip_steps"] // 3, 1), eval_size=300)
+                    cfg = StripConfig(
+                        model={"attention": kind},
+                        seed=s,
+                        steps=b["strip_steps"],
+                        batch_size=64,
+                        lr=3e-3,
+                        log_every=max(b["strip_steps"] // 3, 1),
+                        eval_size=300,
+                    )
                 runs.append(Planned(CHAPTER, f"{task}-{name.replace(' ', '_')}-seed{s}", (task, name, s), exp, cfg))
     return runs
 
@@ -61,6 +108,14 @@ def plan(scale: str, seeds: int | None = None, fsdd: str | None = None) -> list[
 def tatoeba_plan(scale: str, path, seeds: int | None = None) -> list[Planned]:
     """The translation runs again on the Tatoeba pairs at `path`; keys ("tatoeba", model, seed)."""
     b, seeds = budget(scale), check_seeds(seeds) or SEEDS
-    return [Planned(CHAPTER, f"tatoeba-{name.replace(' ', '_')}-seed{s}", ("tatoeba", name, s), Translation(path),
-                    translation_config(scale, kind, s).replace(corpus="tatoeba", train_pairs=b["tatoeba_pairs"]))
-            for name, kind in MODELS.items() for s in range(seeds)]
+    return [
+        Planned(
+            CHAPTER,
+            f"tatoeba-{name.replace(' ', '_')}-seed{s}",
+            ("tatoeba", name, s),
+            Translation(path),
+            translation_config(scale, kind, s).replace(corpus="tatoeba", train_pairs=b["tatoeba_pairs"]),
+        )
+        for name, kind in MODELS.items()
+        for s in range(seeds)
+    ]

@@ -70,8 +70,9 @@ class Attention(nn.Module):
 
 
 class Decoder(nn.Module):
-    def __init__(self, vocab: int, annot_dim: int, embed: int = 64, hidden: int = 128,
-                 attention: str | None = "additive"):
+    def __init__(
+        self, vocab: int, annot_dim: int, embed: int = 64, hidden: int = 128, attention: str | None = "additive"
+    ):
         super().__init__()
         self.embed = nn.Embedding(vocab, embed)
         self.init = nn.Linear(annot_dim, hidden)
@@ -172,8 +173,9 @@ class TextEncoder(nn.Module):
         self.dim = 2 * hidden
 
     def forward(self, tokens, lengths_cpu):
-        packed = nn.utils.rnn.pack_padded_sequence(self.embed(tokens), lengths_cpu, batch_first=True,
-                                                   enforce_sorted=False)
+        packed = nn.utils.rnn.pack_padded_sequence(
+            self.embed(tokens), lengths_cpu, batch_first=True, enforce_sorted=False
+        )
         out, h = self.rnn(packed)
         out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=tokens.shape[1])
         summary = torch.cat([h[0], h[1]], -1)  # last forward state, first backward state

@@ -15,7 +15,6 @@ from functools import lru_cache
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from ..core.config import Config, TrainConfig, bounded, choice, nested
 from ..core.devices import per_device
@@ -55,8 +54,12 @@ def mel_filterbank(n_fft: int = 256, bands: int = BANDS, rate: int = RATE) -> to
 
 def log_mel(audio: torch.Tensor) -> torch.Tensor:
     """audio: samples -> frames x BANDS log-mel energies."""
-    spec = torch.stft(audio, n_fft=256, hop_length=HOP, win_length=WIN, window=torch.hann_window(WIN),
-                      return_complex=True).abs() ** 2
+    spec = (
+        torch.stft(
+            audio, n_fft=256, hop_length=HOP, win_length=WIN, window=torch.hann_window(WIN), return_complex=True
+        ).abs()
+        ** 2
+    )
     return torch.log(mel_filterbank() @ spec + 1e-6).T
 
 
@@ -90,8 +93,9 @@ def _packed(split: str, path: str | None):
     return frames, starts, lengths, digits, silence
 
 
-def speech_batch(cfg: SpeechConfig, batch: int, g: torch.Generator, device, split="train", n_digits=None,
-                 path: str | None = None):
+def speech_batch(
+    cfg: SpeechConfig, batch: int, g: torch.Generator, device, split="train", n_digits=None, path: str | None = None
+):
     """Utterances of k recordings (k per batch) joined by silences, built on the device by one gather:
     x B x T x BANDS (zero-padded), len B, y B x (k+1) ending in EOS. `path`: where FSDD is (else found
     as `augrnn.datasets.fsdd` says)."""
@@ -120,8 +124,9 @@ class PyramidalListener(nn.Module):
     def __init__(self, inputs: int, hidden: int, pyramid: int):
         super().__init__()
         self.first = nn.GRU(inputs, hidden, batch_first=True, bidirectional=True)
-        self.layers = nn.ModuleList(nn.GRU(4 * hidden, hidden, batch_first=True, bidirectional=True)
-                                    for _ in range(pyramid))
+        self.layers = nn.ModuleList(
+            nn.GRU(4 * hidden, hidden, batch_first=True, bidirectional=True) for _ in range(pyramid)
+        )
         self.dim = 2 * hidden
 
     def forward(self, x, lengths):
@@ -141,8 +146,13 @@ class ListenAttendSpell(nn.Module):
     def __init__(self, cfg: ListenerConfig):
         super().__init__()
         self.listener = PyramidalListener(BANDS, cfg.hidden, cfg.pyramid)
-        self.speller = Decoder(VOCAB, self.listener.dim, embed=16, hidden=cfg.hidden,
-                               attention=None if cfg.attention == "none" else cfg.attention)
+        self.speller = Decoder(
+            VOCAB,
+            self.listener.dim,
+            embed=16,
+            hidden=cfg.hidden,
+            attention=None if cfg.attention == "none" else cfg.attention,
+        )
 
     def forward(self, x, lengths, y):
         return self.speller(self.listener(x, lengths), shift_right(y, BOS))

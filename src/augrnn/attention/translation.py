@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import torch
-from torch.nn import functional as F
 
 from ..core.config import Config, TrainConfig, bounded, choice, nested
 from ..core.devices import per_device
@@ -74,8 +73,15 @@ def pad(rows, length=None):
 
 
 @lru_cache(maxsize=4)
-def corpus(train_pairs: int, test_pairs: int, max_clauses: int, data_seed: int,
-           kind: str = "cldr", path: str | None = None, max_tokens: int = 50):
+def corpus(
+    train_pairs: int,
+    test_pairs: int,
+    max_clauses: int,
+    data_seed: int,
+    kind: str = "cldr",
+    path: str | None = None,
+    max_tokens: int = 50,
+):
     """The tokenised corpus, its vocabularies (from the training split only) and encodings.
 
     kind "cldr" builds sentences of up to `max_clauses` clauses; kind "tatoeba" draws pairs of up to
@@ -88,19 +94,28 @@ def corpus(train_pairs: int, test_pairs: int, max_clauses: int, data_seed: int,
         train = cldr.make_pairs(train_pairs, "train", data_seed, max_clauses)
         test = cldr.make_pairs(test_pairs, "test", data_seed, max_clauses)
     src_vocab, tgt_vocab = Vocab(e for e, _ in train), Vocab(f for _, f in train)
-    enc = lambda pairs: (pad([src_vocab.encode(e) for e, _ in pairs]),
-                         [len(e) for e, _ in pairs],
-                         pad([tgt_vocab.encode(f, eos=True) for _, f in pairs]))
-    return {"train": train, "test": test, "src": src_vocab, "tgt": tgt_vocab,
-            "train_enc": enc(train), "test_enc": enc(test)}
+    enc = lambda pairs: (
+        pad([src_vocab.encode(e) for e, _ in pairs]),
+        [len(e) for e, _ in pairs],
+        pad([tgt_vocab.encode(f, eos=True) for _, f in pairs]),
+    )
+    return {
+        "train": train,
+        "test": test,
+        "src": src_vocab,
+        "tgt": tgt_vocab,
+        "train_enc": enc(train),
+        "test_enc": enc(test),
+    }
 
 
 class Seq2Seq(torch.nn.Module):
     def __init__(self, cfg: Seq2SeqConfig, src_size: int, tgt_size: int):
         super().__init__()
         self.encoder = TextEncoder(src_size, cfg.embed, cfg.hidden // 2)
-        self.decoder = Decoder(tgt_size, self.encoder.dim, cfg.embed, cfg.hidden,
-                               None if cfg.attention == "none" else cfg.attention)
+        self.decoder = Decoder(
+            tgt_size, self.encoder.dim, cfg.embed, cfg.hidden, None if cfg.attention == "none" else cfg.attention
+        )
 
     def forward(self, src, lengths, tgt):
         return self.decoder(self.encoder(src, lengths), shift_right(tgt, BOS))
@@ -114,8 +129,15 @@ class Seq2Seq(torch.nn.Module):
 
 
 def _data(cfg: TranslationConfig, path=None):
-    return corpus(cfg.train_pairs, cfg.test_pairs, cfg.max_clauses, cfg.data_seed,
-                  cfg.corpus, None if path is None else str(path), cfg.max_tokens)
+    return corpus(
+        cfg.train_pairs,
+        cfg.test_pairs,
+        cfg.max_clauses,
+        cfg.data_seed,
+        cfg.corpus,
+        None if path is None else str(path),
+        cfg.max_tokens,
+    )
 
 
 @per_device
@@ -142,8 +164,7 @@ class Translation:
         rows = random.Random(g.initial_seed()).sample(range(len(lengths)), cfg.batch_size)
         src_len = [lengths[r] for r in rows]
         idx = torch.tensor(rows, device=device)
-        return {"src": src[idx, : max(src_len)], "len": src_len,
-                "tgt": tgt[idx, : max(tgt_len[r] for r in rows)]}
+        return {"src": src[idx, : max(src_len)], "len": src_len, "tgt": tgt[idx, : max(tgt_len[r] for r in rows)]}
 
     def loss(self, model, b, cfg):
         logits, _ = model(b["src"], b["len"], b["tgt"])
@@ -172,13 +193,20 @@ def bleu_scores(model, cfg, device, n=None, beam=None, path=None) -> dict:
     import sacrebleu
 
     hyps, refs, srcs = translate_test(model, cfg, device, n, beam, path)
-    score = lambda h, r: sacrebleu.corpus_bleu([" ".join(x) for x in h], [[" ".join(x) for x in r]],
-                                               tokenize="none").score if h else float("nan")
+    score = lambda h, r: (
+        sacrebleu.corpus_bleu([" ".join(x) for x in h], [[" ".join(x) for x in r]], tokenize="none").score
+        if h
+        else float("nan")
+    )
     known = _data(cfg, path)["src"].stoi
     no_unk = [i for i, s in enumerate(srcs) if all(w in known for w in s)]
-    return {"bleu": score(hyps, refs),
-            "bleu_no_unk": score([hyps[i] for i in no_unk], [refs[i] for i in no_unk]),
-            "hyps": hyps, "refs": refs, "srcs": srcs}
+    return {
+        "bleu": score(hyps, refs),
+        "bleu_no_unk": score([hyps[i] for i in no_unk], [refs[i] for i in no_unk]),
+        "hyps": hyps,
+        "refs": refs,
+        "srcs": srcs,
+    }
 
 
 def bleu_by_length(scores: dict, bins=(0, 15, 30, 45, 60, 200)):
@@ -193,8 +221,8 @@ def bleu_by_length(scores: dict, bins=(0, 15, 30, 45, 60, 200)):
         for lo, hi in zip(bins[:-1], bins[1:]):
             idx = [i for i, n in enumerate(lengths) if lo < n <= hi]
             if idx:
-                b = sacrebleu.corpus_bleu([" ".join(s["hyps"][i]) for i in idx],
-                                          [[" ".join(s["refs"][i]) for i in idx]], tokenize="none").score
-                rows.append({"model": name, "seed": seed, "source length": f"{lo + 1}-{hi}", "BLEU": b,
-                             "n": len(idx)})
+                b = sacrebleu.corpus_bleu(
+                    [" ".join(s["hyps"][i]) for i in idx], [[" ".join(s["refs"][i]) for i in idx]], tokenize="none"
+                ).score
+                rows.append({"model": name, "seed": seed, "source length": f"{lo + 1}-{hi}", "BLEU": b, "n": len(idx)})
     return pd.DataFrame(rows)

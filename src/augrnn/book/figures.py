@@ -24,8 +24,15 @@ def ntm_stages(model, cfg, length: int, head: int, name: str, seed: int = 2024):
     cropped, labels = plots.visited_locations(per_stage[-1], *per_stage)
     fig, axes = plt.subplots(1, 4, figsize=(14, 3.4), sharey=True)
     for ax, stage, w in zip(axes, NTM_STAGES, cropped[1:]):
-        plots.heatmap(w.T, ax=ax, xlabel="time step", vmax=1, y_labels=labels,
-                      ylabel="location" if stage == "content" else "", title=f"{name}: {stage}")
+        plots.heatmap(
+            w.T,
+            ax=ax,
+            xlabel="time step",
+            vmax=1,
+            y_labels=labels,
+            ylabel="location" if stage == "content" else "",
+            title=f"{name}: {stage}",
+        )
     fig.tight_layout()
     return fig
 
@@ -37,13 +44,16 @@ def ntm_io(model, cfg, size: int, title: str, seed: int = 2024):
         out, tr = model(b["x"], trace=True)
     n_read = cfg.model.read_heads
     (write, read_w), _ = plots.visited_locations(tr["sharpened"][0, :, n_read], tr["sharpened"][0, :, 0])
-    return plots.sequence_panels([
-        ("inputs", b["x"][0].T),
-        ("targets", (b["y"][0] * b["mask"][0, :, None]).T),
-        ("outputs", (torch.sigmoid(out[0]) * b["mask"][0, :, None]).T),
-        ("write\nweighting", write.T),
-        ("read\nweighting", read_w.T),
-    ], title=title)
+    return plots.sequence_panels(
+        [
+            ("inputs", b["x"][0].T),
+            ("targets", (b["y"][0] * b["mask"][0, :, None]).T),
+            ("outputs", (torch.sigmoid(out[0]) * b["mask"][0, :, None]).T),
+            ("write\nweighting", write.T),
+            ("read\nweighting", read_w.T),
+        ],
+        title=title,
+    )
 
 
 def ntm_long_copy(ntm_model, lstm_model, cfg, size: int, seed: int = 99):
@@ -52,8 +62,11 @@ def ntm_long_copy(ntm_model, lstm_model, cfg, size: int, seed: int = 99):
     with torch.no_grad():
         ntm_out, lstm_out = torch.sigmoid(ntm_model(b["x"])), torch.sigmoid(lstm_model(b["x"]))
     out = slice(size + 1, None)
-    return plots.sequence_panels([("targets", b["y"][0, out].T), ("NTM", ntm_out[0, out].T),
-                                  ("LSTM", lstm_out[0, out].T)], title=f"copy, length {size}", height=0.9)
+    return plots.sequence_panels(
+        [("targets", b["y"][0, out].T), ("NTM", ntm_out[0, out].T), ("LSTM", lstm_out[0, out].T)],
+        title=f"copy, length {size}",
+        height=0.9,
+    )
 
 
 def curves_by_task(runs: dict, tasks, y: str, ylabel: str, logy: bool = False, floor: float | None = None):
@@ -74,8 +87,20 @@ def curves_by_task(runs: dict, tasks, y: str, ylabel: str, logy: bool = False, f
 
 # --- attention ------------------------------------------------------------------------------------
 
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
-          "october", "november", "december")
+MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 
 
 def alignment_examples(test) -> list[int]:
@@ -96,8 +121,14 @@ def translation_alignments(model, data, max_out: int = 60):
         words = data["tgt"].decode(out[0].tolist())
         n = len(words) + 1  # and the end-of-sentence step
         fig, ax = plt.subplots(figsize=(max(4, 0.32 * len(src) + 2), max(2.5, 0.3 * n + 1)))
-        plots.heatmap(weights[0, :n, : len(src)], x_labels=src, y_labels=words + ["</s>"], ax=ax,
-                      title=f"test sentence {i}", vmax=1)
+        plots.heatmap(
+            weights[0, :n, : len(src)],
+            x_labels=src,
+            y_labels=words + ["</s>"],
+            ax=ax,
+            title=f"test sentence {i}",
+            vmax=1,
+        )
         ax.tick_params(axis="x", rotation=90)
 
 
@@ -111,8 +142,14 @@ def speech_attention(model, cfg, n_digits: int = 3, seed: int = 3, path=None):
     top.imshow(b["x"][0].T, aspect="auto", origin="lower", cmap="magma")
     top.set_ylabel("mel band")
     top.set_title(f"true digits {b['y'][0, :n_digits].tolist()}, transcribed {out[0][:n_digits].tolist()}")
-    plots.heatmap(w[0], ax=bottom, xlabel="listener frame (80 ms)", y_labels=[str(t) for t in out[0].tolist()],
-                  ylabel="emitted", vmax=1)
+    plots.heatmap(
+        w[0],
+        ax=bottom,
+        xlabel="listener frame (80 ms)",
+        y_labels=[str(t) for t in out[0].tolist()],
+        ylabel="emitted",
+        vmax=1,
+    )
     fig.tight_layout()
     return fig
 
@@ -127,8 +164,11 @@ def strip_attention(model, cfg, n_digits: int = 4, seed: int = 11):
     for t, ax in enumerate(axes[0]):
         ax.imshow(b["x"][0, 0], cmap="gray_r")
         heat = w[0, t].reshape(2, -1)
-        ax.imshow(torch.nn.functional.interpolate(heat[None, None], size=b["x"].shape[-2:], mode="nearest")[0, 0],
-                  cmap="autumn", alpha=0.45)
+        ax.imshow(
+            torch.nn.functional.interpolate(heat[None, None], size=b["x"].shape[-2:], mode="nearest")[0, 0],
+            cmap="autumn",
+            alpha=0.45,
+        )
         token = int(out[0, t])
         ax.set_title("emits " + ("</s>" if token == EOS else str(token)))
         ax.axis("off")
@@ -146,8 +186,14 @@ def arithmetic_programs(model, shown):
     _, p_steps = model(arithmetic.encode(shown), torch.zeros(len(shown), 3))
     fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 3.2))
     for ax, expr, p in zip(axes, shown, p_steps):
-        plots.heatmap(p, x_labels=arithmetic.OPERATIONS, y_labels=[f"step {t + 1}" for t in range(p.shape[0])],
-                      ax=ax, title=expr, vmax=1)
+        plots.heatmap(
+            p,
+            x_labels=arithmetic.OPERATIONS,
+            y_labels=[f"step {t + 1}" for t in range(p.shape[0])],
+            ax=ax,
+            title=expr,
+            vmax=1,
+        )
     fig.tight_layout()
     return {expr: [arithmetic.OPERATIONS[i] for i in p.argmax(-1)] for expr, p in zip(shown, p_steps)}
 
@@ -162,8 +208,33 @@ def table_programs(g: dict, picks):
     for row, i in enumerate(picks):
         names = [tables.NAMES[n] for n in b["names"][i]]
         steps = [f"step {t + 1}" for t in range(out["p_op"].shape[1])]
-        plots.heatmap(out["p_op"][i], x_labels=tables.OPERATIONS, y_labels=steps, ax=axes[row, 0], vmax=1,
-                      title=tables.describe(b, i))
+        plots.heatmap(
+            out["p_op"][i],
+            x_labels=tables.OPERATIONS,
+            y_labels=steps,
+            ax=axes[row, 0],
+            vmax=1,
+            title=tables.describe(b, i),
+        )
         plots.heatmap(out["p_col"][i], x_labels=names, y_labels=steps, ax=axes[row, 1], vmax=1, title="columns")
     fig.tight_layout()
     return fig
+
+
+# --- ACT ------------------------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def act_halting(model, probe: dict, n: int = 6):
+    """The Distill diagram as data: halting values h and weights p per inner step for the first n
+    inputs of `probe`; returns the steps N and remainders R."""
+    _, _, info = model(probe["x"][:n])
+    steps = [f"step {i + 1}" for i in range(info["h"].shape[-1])]
+    names = [f"{int(k)} non-zero" for k in probe["nonzero"][:n]]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.2))
+    plots.heatmap(info["h"], x_labels=steps, y_labels=names, ax=axes[0], title="halting values h", annotate=True)
+    plots.heatmap(
+        info["p"], x_labels=steps, y_labels=names, ax=axes[1], title="weights p (sum to 1)", annotate=True, vmax=1
+    )
+    fig.tight_layout()
+    return {"N": info["steps"].int().tolist(), "R": [round(float(r), 3) for r in info["remainder"]]}

@@ -10,30 +10,49 @@ import seaborn as sns
 from ..core import io
 
 
-def heatmap(weights, *, x_labels=None, y_labels=None, xlabel="", ylabel="", title="", ax=None,
-            cmap="viridis", vmin=0.0, vmax=None, annotate=False):
+def heatmap(
+    weights,
+    *,
+    x_labels=None,
+    y_labels=None,
+    xlabel="",
+    ylabel="",
+    title="",
+    ax=None,
+    cmap="viridis",
+    vmin=0.0,
+    vmax=None,
+    annotate=False,
+):
     """An attention heatmap: rows are what attends (queries, output steps), columns what is attended."""
     w = np.asarray(weights.detach().cpu() if hasattr(weights, "detach") else weights, dtype=float)
     if ax is None:
         _, ax = plt.subplots(figsize=(max(3, 0.35 * w.shape[1] + 1.5), max(2, 0.35 * w.shape[0] + 1)))
-    sns.heatmap(w, ax=ax, cmap=cmap, vmin=vmin, vmax=vmax, annot=annotate, fmt=".2f",
-                xticklabels=x_labels if x_labels is not None else "auto",
-                yticklabels=y_labels if y_labels is not None else "auto",
-                cbar_kws={"label": "weight"})
+    sns.heatmap(
+        w,
+        ax=ax,
+        cmap=cmap,
+        vmin=vmin,
+        vmax=vmax,
+        annot=annotate,
+        fmt=".2f",
+        xticklabels=x_labels if x_labels is not None else "auto",
+        yticklabels=y_labels if y_labels is not None else "auto",
+        cbar_kws={"label": "weight"},
+    )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     return ax
 
 
-def learning_curves(df: pd.DataFrame, *, x="examples", y="loss", hue="run", ax=None,
-                    logy=False, title="", ylabel=None):
+def learning_curves(df: pd.DataFrame, *, x="examples", y="loss", hue="run", ax=None, logy=False, title="", ylabel=None):
     """Mean over seeds per `hue` group, with a band from the lowest to the highest seed."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     for label, group in df.groupby(hue, sort=False):
         stats = group.groupby(x)[y].agg(["mean", "min", "max"])
-        line, = ax.plot(stats.index, stats["mean"], label=f"{label}")
+        (line,) = ax.plot(stats.index, stats["mean"], label=f"{label}")
         ax.fill_between(stats.index, stats["min"], stats["max"], alpha=0.2, color=line.get_color())
     if logy:
         ax.set_yscale("log")
@@ -46,12 +65,18 @@ def learning_curves(df: pd.DataFrame, *, x="examples", y="loss", hue="run", ax=N
 
 def summarise(values: pd.Series) -> dict:
     s = pd.Series(values, dtype=float)
-    return {"mean": s.mean(), "sd": s.std(ddof=1) if len(s) > 1 else float("nan"),
-            "min": s.min(), "max": s.max(), "n": len(s)}
+    return {
+        "mean": s.mean(),
+        "sd": s.std(ddof=1) if len(s) > 1 else float("nan"),
+        "min": s.min(),
+        "max": s.max(),
+        "n": len(s),
+    }
 
 
-def compare_table(ours: pd.DataFrame, reference: pd.DataFrame, *, on=("experiment", "metric"),
-                  digits=3) -> pd.DataFrame:
+def compare_table(
+    ours: pd.DataFrame, reference: pd.DataFrame, *, on=("experiment", "metric"), digits=3
+) -> pd.DataFrame:
     """Paper beside ours.
 
     ours: one row per seed, with the `on` columns and `value`.
@@ -61,11 +86,14 @@ def compare_table(ours: pd.DataFrame, reference: pd.DataFrame, *, on=("experimen
     on = list(on)
     agg = ours.groupby(on, sort=False)["value"].apply(lambda v: pd.Series(summarise(v))).unstack()
     fmt = lambda x: "–" if pd.isna(x) else f"{x:.{digits}g}"
-    table = pd.DataFrame({
-        "ours (mean ± sd)": [f"{fmt(m)} ± {fmt(s)}" for m, s in zip(agg["mean"], agg["sd"])],
-        "ours (min–max)": [f"{fmt(a)}–{fmt(b)}" for a, b in zip(agg["min"], agg["max"])],
-        "seeds": agg["n"].astype(int).values,
-    }, index=agg.index)
+    table = pd.DataFrame(
+        {
+            "ours (mean ± sd)": [f"{fmt(m)} ± {fmt(s)}" for m, s in zip(agg["mean"], agg["sd"])],
+            "ours (min–max)": [f"{fmt(a)}–{fmt(b)}" for a, b in zip(agg["min"], agg["max"])],
+            "seeds": agg["n"].astype(int).values,
+        },
+        index=agg.index,
+    )
     ref = reference.set_index(on)[["value", "source", "certainty"]] if len(reference) else None
     if ref is not None:
         ref = ref.rename(columns={"value": "paper"})
@@ -82,15 +110,13 @@ def reference(name: str) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"value": str})
 
 
-
 def sequence_panels(panels, *, title="", height=1.2, cmap="gray_r", xlabel="time step"):
     """Stacked images sharing one time axis: each panel is (label, array channels x time).
 
     Used for the NTM figures: inputs and outputs above the read and write weightings (locations x
     time), all aligned on the same time steps.
     """
-    fig, axes = plt.subplots(len(panels), 1, figsize=(8, height * len(panels) + 0.6), sharex=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(len(panels), 1, figsize=(8, height * len(panels) + 0.6), sharex=True, squeeze=False)
     for ax, (label, arr) in zip(axes[:, 0], panels):
         a = np.asarray(arr.detach().cpu() if hasattr(arr, "detach") else arr, dtype=float)
         ax.imshow(a, aspect="auto", cmap=cmap, interpolation="nearest", vmin=0, vmax=max(1.0, a.max()))
@@ -117,4 +143,3 @@ def visited_locations(*weightings, threshold: float = 0.02):
     lo, hi = int(used.min()), int(used.max()) + 1
     labels = [str((i - (n // 2 - start)) % n) for i in range(lo, hi)]
     return [r[:, lo:hi] for r in rolled], labels
-

@@ -79,8 +79,15 @@ def execute(root: Path, notebooks: list[Path], parameters: dict, scale: str) -> 
         print(f"[runbook] {rel} scale={scale} {parameters or ''}", flush=True)
         t0, started = time.time(), provenance.now()
         try:
-            pm.execute_notebook(str(nb), str(tmp), parameters=params, cwd=str(nb.parent),
-                                kernel_name="python3", progress_bar=False, log_output=False)
+            pm.execute_notebook(
+                str(nb),
+                str(tmp),
+                parameters=params,
+                cwd=str(nb.parent),
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+            )
         except pm.PapermillExecutionError as e:
             tmp.unlink(missing_ok=True)
             print(f"[runbook] FAILED {rel}: {e.ename}: {e.evalue}", file=sys.stderr, flush=True)
@@ -110,7 +117,9 @@ def record_full_run(root: Path, chapter: str, seconds: float, started: str) -> N
     recorded = io.read_json(results) if results.exists() else {}
     kind = "with_training" if trained > 0 else "reusing_results"
     recorded.setdefault(chapter, {})[kind] = {
-        "wall_time_s": seconds, "training_s": round(trained, 1), "finished": provenance.now()[:10],
+        "wall_time_s": seconds,
+        "training_s": round(trained, 1),
+        "finished": provenance.now()[:10],
         "threads": __import__("torch").get_num_threads(),
     }
     io.write_json(results, recorded)
@@ -133,16 +142,27 @@ def stage(root: Path) -> Path:
     for extra in (root / "book").glob("*.png"):
         shutil.copy2(extra, dest / "book" / extra.name)
     # The chapters include the package's code (literalinclude /src/augrnn/...): stage it beside them.
-    shutil.copytree(root / "src" / "augrnn", dest / "src" / "augrnn",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        root / "src" / "augrnn", dest / "src" / "augrnn", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
     return dest
 
 
 def html(root: Path) -> Path:
     staged = stage(root)
     shutil.rmtree(root / "_build" / "html", ignore_errors=True)
-    cmd = [sys.executable, "-m", "jupyter_book", "build", str(staged), "--path-output", str(root),
-           "-W", "-n", "--keep-going"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter_book",
+        "build",
+        str(staged),
+        "--path-output",
+        str(root),
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
     jb = shutil.which("jupyter-book", path=str(Path(sys.executable).parent))
     if jb:
         cmd = [jb, *cmd[3:]]
@@ -157,11 +177,19 @@ def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m augrnn.book.runbook", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     ex = sub.add_parser("execute", help="run the chapters with papermill")
-    ex.add_argument("--scale", choices=SCALES, default="full",
-                    help="smoke: minutes, for tests; full: the published numbers")
+    ex.add_argument(
+        "--scale", choices=SCALES, default="full", help="smoke: minutes, for tests; full: the published numbers"
+    )
     ex.add_argument("--retrain", action="store_true", help="retrain even where data/results matches")
-    ex.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                    help="pass a parameter to every notebook (a YAML literal)")
+    ex.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="pass a parameter to every notebook (a YAML literal)",
+    )
     ex.add_argument("notebooks", nargs="*", help="notebooks to run (default: all in _toc.yml)")
     sub.add_parser("html", help="build _build/html from the executed notebooks")
     args = ap.parse_args(argv)

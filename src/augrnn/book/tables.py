@@ -14,12 +14,15 @@ def setup_table(experiments, scale: str) -> pd.DataFrame:
 
     Every setting the paper's sheet lists must have our value, and the other way round: a setting
     that one side lacks is an error, not a blank row."""
-    ref = pd.read_csv(io.repo_root() / "data" / "reference" / f"{experiments.CHAPTER}_setup.csv",
-                      keep_default_na=False).set_index("setting")
+    ref = pd.read_csv(
+        io.repo_root() / "data" / "reference" / f"{experiments.CHAPTER}_setup.csv", keep_default_na=False
+    ).set_index("setting")
     ours = experiments.setup(scale)
     if set(ours) != set(ref.index):
-        raise ConfigError(f"setup of {experiments.CHAPTER!r}: only in data/reference: {sorted(set(ref.index) - set(ours))}; "
-                          f"only in experiments.setup: {sorted(set(ours) - set(ref.index))}")
+        raise ConfigError(
+            f"setup of {experiments.CHAPTER!r}: only in data/reference: {sorted(set(ref.index) - set(ours))}; "
+            f"only in experiments.setup: {sorted(set(ours) - set(ref.index))}"
+        )
     table = ref.assign(here=[ours[s] for s in ref.index])[["paper", "here", "source"]]
     table.index.name = ""
     return table

@@ -49,9 +49,7 @@ def validate_field(owner: str, f: dataclasses.Field, value: Any) -> None:
     if "choices" in f.metadata:
         allowed = f.metadata["choices"]
         if value not in allowed:
-            raise ConfigError(
-                f"{name} = {value!r} is not allowed; choose one of {', '.join(map(repr, allowed))}"
-            )
+            raise ConfigError(f"{name} = {value!r} is not allowed; choose one of {', '.join(map(repr, allowed))}")
     if "range" in f.metadata:
         lo, hi = f.metadata["range"]
         expected = int if isinstance(f.default, int) and not isinstance(f.default, bool) else float

@@ -82,8 +82,7 @@ def repo_root() -> Path:
     )
 
 
-def find_data(what: str, path, env: str, folder: str, present, download=None, source: str = "",
-              hint: str = "") -> Path:
+def find_data(what: str, path, env: str, folder: str, present, download=None, source: str = "", hint: str = "") -> Path:
     """Where a data set is, in the order every loader uses: the `path` argument, the environment
     variable `env`, ../shared/data/<folder> beside the repository, the download cache
     ~/.cache/augrnn/<folder>, and last `download(cache)` (from `source`), if given.

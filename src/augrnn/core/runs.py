@@ -41,8 +41,9 @@ def run(planned: Planned, scale: str, *, retrain: bool = False, progress: bool |
 
 def select(plan: list[Planned], only: str | None = None, seed: int | None = None) -> list[Planned]:
     """The planned runs whose name matches the glob `only` and whose config has `seed`."""
-    chosen = [p for p in plan if (only is None or fnmatch.fnmatch(p.name, only))
-              and (seed is None or p.config.seed == seed)]
+    chosen = [
+        p for p in plan if (only is None or fnmatch.fnmatch(p.name, only)) and (seed is None or p.config.seed == seed)
+    ]
     if not chosen:
         names = ", ".join(p.name for p in plan)
         raise ConfigError(f"only = {only!r}, seed = {seed!r} match no planned run; the plan has: {names}")

@@ -99,10 +99,18 @@ def fit(
     def checkpoint(step):
         if ckpt_path is None:
             return
-        io.save_torch(ckpt_path, {
-            "fingerprint": fingerprint, "step": step, "rows": rows, "elapsed": elapsed + time.time() - t0,
-            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "rng": torch.get_rng_state(),
-        })
+        io.save_torch(
+            ckpt_path,
+            {
+                "fingerprint": fingerprint,
+                "step": step,
+                "rows": rows,
+                "elapsed": elapsed + time.time() - t0,
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "rng": torch.get_rng_state(),
+            },
+        )
         io.write_text(run_dir / METRICS, pd.DataFrame(rows).to_csv(index=False))
 
     started = provenance.now()
@@ -111,8 +119,16 @@ def fit(
     t0 = time.time()
     sums: dict[str, torch.Tensor] = {}
     model.train()
-    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress,
-               file=sys.stderr, mininterval=2.0, desc=type(cfg).__name__, leave=False)
+    bar = tqdm(
+        range(start, cfg.steps),
+        initial=start,
+        total=cfg.steps,
+        disable=not progress,
+        file=sys.stderr,
+        mininterval=2.0,
+        desc=type(cfg).__name__,
+        leave=False,
+    )
     for step in bar:
         if cfg.warmdown:
             for group in optimizer.param_groups:

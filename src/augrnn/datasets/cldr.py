@@ -17,8 +17,18 @@ import zlib
 from functools import lru_cache
 
 CURRENCIES = ("EUR", "USD", "GBP", "JPY", "CHF", "CAD", "AUD", "CNY", "INR", "BRL")
-UNITS = ("length-kilometer", "length-meter", "length-centimeter", "mass-kilogram", "mass-gram",
-         "duration-hour", "duration-minute", "duration-day", "volume-liter", "speed-kilometer-per-hour")
+UNITS = (
+    "length-kilometer",
+    "length-meter",
+    "length-centimeter",
+    "mass-kilogram",
+    "mass-gram",
+    "duration-hour",
+    "duration-minute",
+    "duration-day",
+    "volume-liter",
+    "speed-kilometer-per-hour",
+)
 
 # (English, French) frames. Slots: {date} {weekday} {money} {unit} {territory} {language} {number}
 FRAMES = (
@@ -52,10 +62,12 @@ def _names():
     from babel import Locale
 
     en, fr = Locale("en"), Locale("fr")
-    territories = sorted((en.territories[c], fr.territories[c]) for c in en.territories
-                         if len(c) == 2 and c.isalpha() and c in fr.territories)
-    languages = sorted((en.languages[c], fr.languages[c]) for c in en.languages
-                       if len(c) == 2 and c in fr.languages)
+    territories = sorted(
+        (en.territories[c], fr.territories[c])
+        for c in en.territories
+        if len(c) == 2 and c.isalpha() and c in fr.territories
+    )
+    languages = sorted((en.languages[c], fr.languages[c]) for c in en.languages if len(c) == 2 and c in fr.languages)
     return territories, languages
 
 
@@ -101,8 +113,10 @@ def _clause(rng: random.Random, split: str, tries: int = 1000):
                 break
         else:
             raise RuntimeError(f"no {split} value of {kind!r} in {tries} draws")
-    return (en_frame.format(**{k: v[0] for k, v in values.items()}),
-            fr_frame.format(**{k: v[1] for k, v in values.items()}))
+    return (
+        en_frame.format(**{k: v[0] for k, v in values.items()}),
+        fr_frame.format(**{k: v[1] for k, v in values.items()}),
+    )
 
 
 def make_pairs(n: int, split: str, seed: int, max_clauses: int = 4) -> list[tuple[list[str], list[str]]]:
@@ -113,6 +127,5 @@ def make_pairs(n: int, split: str, seed: int, max_clauses: int = 4) -> list[tupl
     pairs = []
     for _ in range(n):
         clauses = [_clause(rng, split) for _ in range(rng.randint(1, max_clauses))]
-        pairs.append((tokenize(" and ".join(c[0] for c in clauses)),
-                      tokenize(" et ".join(c[1] for c in clauses))))
+        pairs.append((tokenize(" and ".join(c[0] for c in clauses)), tokenize(" et ".join(c[1] for c in clauses))))
     return pairs

@@ -63,9 +63,16 @@ def find_fsdd(path: str | os.PathLike | None = None, *, download: bool = True, v
             raise OSError(f"FSDD at {root} ({name}) does not match the published checksum {CHECKSUM}")
         return root
 
-    return find_data("Free Spoken Digit Dataset", path, "AUGRNN_FSDD", "fsdd", present,
-                     _download if download else None, ARCHIVE,
-                     "Pass path=..., or set AUGRNN_FSDD to a folder holding recordings/*.wav.")
+    return find_data(
+        "Free Spoken Digit Dataset",
+        path,
+        "AUGRNN_FSDD",
+        "fsdd",
+        present,
+        _download if download else None,
+        ARCHIVE,
+        "Pass path=..., or set AUGRNN_FSDD to a folder holding recordings/*.wav.",
+    )
 
 
 def load_recordings(root: Path) -> list[dict]:
@@ -76,6 +83,13 @@ def load_recordings(root: Path) -> list[dict]:
     for p in sorted((Path(root) / "recordings").glob("*.wav")):
         digit, speaker, take = p.stem.split("_")
         rate, audio = wavfile.read(p)
-        out.append({"digit": int(digit), "speaker": speaker, "take": int(take), "rate": rate,
-                    "audio": (audio.astype(np.float32) / 32768.0)})
+        out.append(
+            {
+                "digit": int(digit),
+                "speaker": speaker,
+                "take": int(take),
+                "rate": rate,
+                "audio": (audio.astype(np.float32) / 32768.0),
+            }
+        )
     return out

@@ -26,8 +26,8 @@ import zlib
 from functools import lru_cache
 from pathlib import Path
 
-from .cldr import tokenize
 from ..core.io import find_data
+from .cldr import tokenize
 
 ARCHIVE = "http://d2l-data.s3-accelerate.amazonaws.com/fra-eng.zip"
 SHA1 = "94646ad1522d915e7b0f9296181140edcf86a4f5"  # as d2l.ai publishes it for this archive
@@ -63,10 +63,17 @@ def find_tatoeba(path: str | os.PathLike | None = None, *, download: bool = True
         f = where / FILE if where.is_dir() else where
         return f if f.is_file() else None
 
-    return find_data("Tatoeba English-French pairs", path, "AUGRNN_TATOEBA", "tatoeba", present,
-                     _download if download else None, ARCHIVE,
-                     "Pass path=... or set AUGRNN_TATOEBA to fra.txt from https://www.manythings.org/anki/ "
-                     "(or a folder holding it).")
+    return find_data(
+        "Tatoeba English-French pairs",
+        path,
+        "AUGRNN_TATOEBA",
+        "tatoeba",
+        present,
+        _download if download else None,
+        ARCHIVE,
+        "Pass path=... or set AUGRNN_TATOEBA to fra.txt from https://www.manythings.org/anki/ "
+        "(or a folder holding it).",
+    )
 
 
 def locate(path=None, *, download: bool = True) -> tuple[Path | None, str | None]:

@@ -14,10 +14,32 @@ from .tasks import NTMConfig, NTMTask
 CHAPTER = "ntm"
 SEEDS = 3
 BUDGETS = {
-    "smoke": dict(copy_steps=120, other_steps=60, batch=16, curriculum=60, max_len=5, log_every=20,
-                  eval_size=16, lengths=[5, 10, 20], other_seeds=1, repeat=(3, 3), items=3),
-    "full": dict(copy_steps=6000, other_steps=2000, batch=32, curriculum=1000, max_len=20, log_every=100,
-                 eval_size=64, lengths=[10, 20, 30, 50, 120], other_seeds=1, repeat=(5, 5), items=6),
+    "smoke": dict(
+        copy_steps=120,
+        other_steps=60,
+        batch=16,
+        curriculum=60,
+        max_len=5,
+        log_every=20,
+        eval_size=16,
+        lengths=[5, 10, 20],
+        other_seeds=1,
+        repeat=(3, 3),
+        items=3,
+    ),
+    "full": dict(
+        copy_steps=6000,
+        other_steps=2000,
+        batch=32,
+        curriculum=1000,
+        max_len=20,
+        log_every=100,
+        eval_size=64,
+        lengths=[10, 20, 30, 50, 120],
+        other_seeds=1,
+        repeat=(5, 5),
+        items=6,
+    ),
 }
 MODELS = {"NTM": "ntm", "LSTM": "lstm"}
 
@@ -29,10 +51,20 @@ def budget(scale: str) -> dict:
 def config(scale: str, task: str, model: str, seed: int, controller: str = "lstm", **task_fields) -> NTMConfig:
     """The chapter's recipe: Adam 1e-3, batch 32, curriculum over lengths, a linear warm-down."""
     b = budget(scale)
-    return NTMConfig(task=task, model=NTMModelConfig(kind=MODELS[model], controller=controller), seed=seed,
-                     steps=b["copy_steps"] if task == "copy" else b["other_steps"], batch_size=b["batch"],
-                     lr=1e-3, warmdown=0.25, curriculum=b["curriculum"], log_every=b["log_every"],
-                     checkpoint_every=250, eval_size=b["eval_size"], **task_fields)
+    return NTMConfig(
+        task=task,
+        model=NTMModelConfig(kind=MODELS[model], controller=controller),
+        seed=seed,
+        steps=b["copy_steps"] if task == "copy" else b["other_steps"],
+        batch_size=b["batch"],
+        lr=1e-3,
+        warmdown=0.25,
+        curriculum=b["curriculum"],
+        log_every=b["log_every"],
+        checkpoint_every=250,
+        eval_size=b["eval_size"],
+        **task_fields,
+    )
 
 
 def plan(scale: str, seeds: int | None = None) -> list[Planned]:
@@ -41,8 +73,15 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
     runs = []
 
     def add(task, model, seed, **kw):
-        runs.append(Planned(CHAPTER, f"{task}-{model.lower()}-seed{seed}", (task, model, seed), NTMTask(),
-                            config(scale, task, model, seed, **kw)))
+        runs.append(
+            Planned(
+                CHAPTER,
+                f"{task}-{model.lower()}-seed{seed}",
+                (task, model, seed),
+                NTMTask(),
+                config(scale, task, model, seed, **kw),
+            )
+        )
 
     for seed in range(seeds):
         for model in MODELS:
@@ -58,21 +97,28 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
 def setup(scale: str) -> dict[str, str]:
     """Our side of the chapter's setup table, read from the plan's configs."""
     by = {p.key[:2]: p.config for p in plan(scale, 1)}
-    copy, rc, ar, lstm = by["copy", "NTM"], by["repeat_copy", "NTM"], by["associative_recall", "NTM"], by["copy", "LSTM"]
-    heads = lambda c: (f"{c.task.replace('_', ' ')}: {c.model.controller} {c.model.hidden}, {c.model.read_heads} read"
-                       f" and {c.model.write_heads} write head")
+    copy, rc, ar, lstm = (
+        by["copy", "NTM"],
+        by["repeat_copy", "NTM"],
+        by["associative_recall", "NTM"],
+        by["copy", "LSTM"],
+    )
+    heads = lambda c: (
+        f"{c.task.replace('_', ' ')}: {c.model.controller} {c.model.hidden}, {c.model.read_heads} read"
+        f" and {c.model.write_heads} write head"
+    )
     seqs = lambda c: f"{c.steps} steps ({c.steps * c.batch_size:,} sequences)"
     return {
         "memory": f"{copy.model.locations} × {copy.model.width}",
         "NTM controller": "; ".join(heads(c) for c in (copy, rc, ar)),
         "LSTM baseline": f"{lstm.model.lstm_layers} layers × {lstm.model.lstm_hidden} (every task)",
         "optimiser": f"{copy.optimizer.capitalize()}, lr {copy.lr:g} for NTM and LSTM, falling linearly to 0 over the "
-                     f"last {copy.warmdown:.0%} of steps",
+        f"last {copy.warmdown:.0%} of steps",
         "gradient clipping": f"gradient norm clipped at {copy.clip:g}",
         "batch size": str(copy.batch_size),
         "lengths": f"copy {copy.min_len}–{copy.max_len}; repeat copy length {rc.min_len}–{rc.max_len} and repeats "
-                   f"1–{rc.max_repeats} (to fit the budget); recall {ar.min_items}–{ar.max_items} items; drawn per "
-                   f"batch, the maximum growing over the first {copy.curriculum} steps",
+        f"1–{rc.max_repeats} (to fit the budget); recall {ar.min_items}–{ar.max_items} items; drawn per "
+        f"batch, the maximum growing over the first {copy.curriculum} steps",
         "memory initialisation": f"{copy.model.memory_init} 1e-6 (Collier & Beel's most reliable choice)",
         "training": f"copy {seqs(copy)}; repeat copy and recall {seqs(rc)}",
     }

@@ -8,8 +8,6 @@ from __future__ import annotations
 import torch
 
 
-
-
 def read(memory: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """Eq. 2: r = sum_i w(i) M(i). memory B x N x M, w B x H x N -> B x H x M."""
     return w @ memory

@@ -16,6 +16,7 @@ from ..core.config import Config, bounded, choice
 from .addressing import address
 from .memory import read, write
 
+
 @dataclass(frozen=True)
 class NTMModelConfig(Config):
     """The model of an NTM experiment: the NTM itself or the paper's LSTM baseline."""

@@ -119,6 +119,7 @@ def sample_batch(cfg: NTMConfig, batch: int, g, device, step: int | None = None,
     Lengths come from a host-side RNG seeded like `g`, so choosing a shape never waits on the device.
     """
     rng = random.Random(g.initial_seed())
+
     def ceiling(lo, hi):
         if not cfg.curriculum or step is None:
             return hi
@@ -181,8 +182,7 @@ class NTMTask:
             logits = model(b["x"])
             costs.append(bits_per_sequence(logits, b))
             perfect.append((bit_errors(logits, b) == 0).float().mean())
-        return {"test_cost": float(torch.stack(costs).mean()),
-                "test_perfect": float(torch.stack(perfect).mean())}
+        return {"test_cost": float(torch.stack(costs).mean()), "test_perfect": float(torch.stack(perfect).mean())}
 
 
 # --- analysis for the chapter ---------------------------------------------------------------------
@@ -204,7 +204,12 @@ def generalisation(model, cfg: NTMConfig, sizes, n: int = 32, seed: int = 123):
         b = sample_batch(cfg, n, g, device, size=size)
         logits = model(b["x"])
         errors = bit_errors(logits, b)
-        rows.append({"size": size, "bit_errors": float(errors.mean()),
-                     "perfect": float((errors == 0).float().mean()),
-                     "cost": float(bits_per_sequence(logits, b))})
+        rows.append(
+            {
+                "size": size,
+                "bit_errors": float(errors.mean()),
+                "perfect": float((errors == 0).float().mean()),
+                "cost": float(bits_per_sequence(logits, b)),
+            }
+        )
     return rows

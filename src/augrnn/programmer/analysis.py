@@ -22,8 +22,9 @@ def solved_expressions(runs: dict, cfg) -> pd.DataFrame:
     for seed, r in runs.items():
         _, p_steps = r.model.cpu()(probe["tokens"], probe["numbers"])
         right = arithmetic.discrete_program_correct(p_steps, probe["numbers"], probe["y"])
-        solved[f"seed {seed}"] = {e: bool(right[probe["which"] == i].all())
-                                  for i, e in enumerate(arithmetic.EXPRESSIONS)}
+        solved[f"seed {seed}"] = {
+            e: bool(right[probe["which"] == i].all()) for i, e in enumerate(arithmetic.EXPRESSIONS)
+        }
     return pd.DataFrame(solved)
 
 
@@ -35,8 +36,16 @@ def per_type_table(runs: dict, probe) -> pd.DataFrame:
     rows = []
     for seed, r in runs.items():
         for kind, (soft, program, n) in per_type_accuracy(r.model.cpu(), probe).items():
-            rows.append({"question type": kind, "seed": seed, "soft answer": soft, "induced program": program,
-                         "columns used": 1 if kind in tables.SINGLE_COLUMN else 2, "questions": n})
+            rows.append(
+                {
+                    "question type": kind,
+                    "seed": seed,
+                    "soft answer": soft,
+                    "induced program": program,
+                    "columns used": 1 if kind in tables.SINGLE_COLUMN else 2,
+                    "questions": n,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -45,8 +54,11 @@ def accuracy_by_kind(model, b) -> dict:
     """Accuracy of the soft answer on single-column and on two-column questions of a batch."""
     ok = answer_correct(model(b), b).float()
     single = torch.tensor([tables.QUESTION_TYPES[k] in tables.SINGLE_COLUMN for k in b["kind"]])
-    return {"single-column questions": float(ok[single].mean()), "two-column questions": float(ok[~single].mean()),
-            "all": float(ok.mean())}
+    return {
+        "single-column questions": float(ok[single].mean()),
+        "two-column questions": float(ok[~single].mean()),
+        "all": float(ok.mean()),
+    }
 
 
 @torch.no_grad()
@@ -68,7 +80,9 @@ def program_text(out, hard, b, i: int) -> str:
     pivots = b["numbers"][i].gather(0, out["beta"][i].argmax(0)).int().tolist()
     steps = []
     for op, col in zip((tables.OPERATIONS[o] for o in hard["p_op"][i].argmax(-1)), cols):
-        arg = {"sum": col, "print": col, "greater": f"{col} > {pivots[0]}", "lesser": f"{col} < {pivots[1]}"}.get(op, "")
+        arg = {"sum": col, "print": col, "greater": f"{col} > {pivots[0]}", "lesser": f"{col} < {pivots[1]}"}.get(
+            op, ""
+        )
         steps.append(f"{op}({arg})")
     return " ; ".join(steps)
 
@@ -98,21 +112,29 @@ def failure_cases(g: dict) -> list[str]:
         seen.add(kind)
         reference = " ; ".join(op for op, _ in tables.TEMPLATES[kind][2])
         answer = "cells" if b["is_lookup"][i] else f"{int(b['y'][i])} (model: {float(out['scalar'][i]):.1f})"
-        lines.append(f"{tables.describe(b, i)}\n    answer {answer}\n    induced:   {program_text(out, g['hard'], b, i)}"
-                     f"\n    reference: {reference}")
+        lines.append(
+            f"{tables.describe(b, i)}\n    answer {answer}\n    induced:   {program_text(out, g['hard'], b, i)}"
+            f"\n    reference: {reference}"
+        )
     return lines
 
 
 # Programs on the way to each composition: each is one step of the reference program short.
 PARTIAL = {
-    "sum greater and lesser": {"greater only": [("reset", None)] * 2 + [("greater", "A"), ("sum", "A")],
-                               "lesser only": [("reset", None)] * 2 + [("lesser", "A"), ("sum", "A")],
-                               "no filter": [("reset", None)] * 3 + [("sum", "A")]},
-    "count greater or lesser": {"greater only": [("reset", None)] * 2 + [("greater", "A"), ("count", None)],
-                                "lesser only": [("reset", None)] * 2 + [("lesser", "A"), ("count", None)],
-                                "no filter": [("reset", None)] * 3 + [("count", None)]},
-    "difference": {"sum of A only": [("reset", None)] * 3 + [("sum", "A")],
-                   "sum of B only": [("reset", None)] * 3 + [("sum", "B")]},
+    "sum greater and lesser": {
+        "greater only": [("reset", None)] * 2 + [("greater", "A"), ("sum", "A")],
+        "lesser only": [("reset", None)] * 2 + [("lesser", "A"), ("sum", "A")],
+        "no filter": [("reset", None)] * 3 + [("sum", "A")],
+    },
+    "count greater or lesser": {
+        "greater only": [("reset", None)] * 2 + [("greater", "A"), ("count", None)],
+        "lesser only": [("reset", None)] * 2 + [("lesser", "A"), ("count", None)],
+        "no filter": [("reset", None)] * 3 + [("count", None)],
+    },
+    "difference": {
+        "sum of A only": [("reset", None)] * 3 + [("sum", "A")],
+        "sum of B only": [("reset", None)] * 3 + [("sum", "B")],
+    },
 }
 
 
@@ -122,8 +144,9 @@ def partial_program_losses(model, huber_delta: float, size: int, seed: int = 12)
     programs of PARTIAL, a constant 0 and the trained model."""
     rows = []
     for kind, programs in PARTIAL.items():
-        b = tables.make_batch(size, 10, 3, torch.Generator().manual_seed(seed), "cpu",
-                              types=[tables.QUESTION_TYPES.index(kind)])
+        b = tables.make_batch(
+            size, 10, 3, torch.Generator().manual_seed(seed), "cpu", types=[tables.QUESTION_TYPES.index(kind)]
+        )
         huber = lambda answer: float(F.huber_loss(answer, b["y"], delta=huber_delta))  # noqa: E731
         row = {"question type": kind, "reference program": huber(run_steps(b, tables.TEMPLATES[kind][2])[0])}
         row |= {f"partial: {name}": huber(run_steps(b, prog)[0]) for name, prog in programs.items()}

@@ -66,8 +66,9 @@ TOKENS = ("<pad>", "a", "b", "c", "+", "-", "*", "(", ")")
 
 def operation_results(numbers: torch.Tensor, prev2: torch.Tensor, prev1: torch.Tensor) -> torch.Tensor:
     """Every operation's output at one step: numbers B x 3, prev2 and prev1 B -> B x O."""
-    return torch.stack([numbers[:, 0], numbers[:, 1], numbers[:, 2],
-                        prev2 + prev1, prev2 - prev1, prev2 * prev1, prev1], dim=1)
+    return torch.stack(
+        [numbers[:, 0], numbers[:, 1], numbers[:, 2], prev2 + prev1, prev2 - prev1, prev2 * prev1, prev1], dim=1
+    )
 
 
 def run_program(p_steps: torch.Tensor, numbers: torch.Tensor) -> torch.Tensor:
@@ -183,8 +184,10 @@ class Arithmetic:
     def evaluate(self, model, cfg, device):
         b = held_out(cfg, device)
         outs, p = model(b["tokens"], b["numbers"])
-        return {"test_abs_error": float((outs[:, -1] - b["y"]).abs().mean()),
-                "test_program_correct": float(discrete_program_correct(p, b["numbers"], b["y"]).float().mean())}
+        return {
+            "test_abs_error": float((outs[:, -1] - b["y"]).abs().mean()),
+            "test_program_correct": float(discrete_program_correct(p, b["numbers"], b["y"]).float().mean()),
+        }
 
 
 def held_out(cfg, device, size=None):

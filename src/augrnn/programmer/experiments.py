@@ -26,28 +26,41 @@ def budget(scale: str) -> dict:
 
 def arithmetic_base(scale: str) -> ArithmeticConfig:
     b = budget(scale)
-    return ArithmeticConfig(steps=b["arith_steps"], batch_size=64, lr=1e-3, log_every=b["log_every"],
-                            eval_size=1024, checkpoint_every=2000)
+    return ArithmeticConfig(
+        steps=b["arith_steps"], batch_size=64, lr=1e-3, log_every=b["log_every"], eval_size=1024, checkpoint_every=2000
+    )
 
 
 def tables_base(scale: str) -> ProgrammerConfig:
     b = budget(scale)
-    return ProgrammerConfig(steps=b["steps"], batch_size=64, lr=1e-3, model={"hidden": 64, "embed": 64},
-                            grad_noise=0.01, log_every=b["log_every"], eval_size=b["eval_size"],
-                            checkpoint_every=1000)
+    return ProgrammerConfig(
+        steps=b["steps"],
+        batch_size=64,
+        lr=1e-3,
+        model={"hidden": 64, "embed": 64},
+        grad_noise=0.01,
+        log_every=b["log_every"],
+        eval_size=b["eval_size"],
+        checkpoint_every=1000,
+    )
 
 
 def plan(scale: str, seeds: int | None = None) -> list[Planned]:
     """Keys ("arithmetic", seed) and (f"C={columns}, T={steps}", seed)."""
     b, seeds = budget(scale), check_seeds(seeds) or SEEDS
     arith, tab = arithmetic_base(scale), tables_base(scale)
-    runs = [Planned(CHAPTER, f"arithmetic-seed{s}", ("arithmetic", s), Arithmetic(), arith.replace(seed=s))
-            for s in range(seeds)]
+    runs = [
+        Planned(CHAPTER, f"arithmetic-seed{s}", ("arithmetic", s), Arithmetic(), arith.replace(seed=s))
+        for s in range(seeds)
+    ]
 
     def add(columns, steps_t, seed):
         cfg = tab.replace(columns=columns, model={"steps_t": steps_t}, seed=seed)
-        runs.append(Planned(CHAPTER, f"tables-c{columns}-t{steps_t}-seed{seed}", (f"C={columns}, T={steps_t}", seed),
-                            TableQA(), cfg))
+        runs.append(
+            Planned(
+                CHAPTER, f"tables-c{columns}-t{steps_t}-seed{seed}", (f"C={columns}, T={steps_t}", seed), TableQA(), cfg
+            )
+        )
 
     for s in range(seeds):
         add(3, 4, s)
@@ -65,9 +78,9 @@ def setup(scale: str) -> dict[str, str]:
         "operations": "the same, with `print` as the lookup answer (assign)",
         "steps T": f"{cfg.model.steps_t}; 2 and 6 in one run each",
         "table": f"values in [−100, 100] in training and test; {cfg.rows} rows, {cfg.columns} columns (5 in a second "
-                 f"set of runs)",
+        f"set of runs)",
         "loss": f"Huber with δ = {cfg.huber_delta:g}; per-cell log loss weighted λ = {cfg.lookup_weight:g}",
-        "training": f"{cfg.optimizer.capitalize()} lr {cfg.lr:g}, batch {cfg.batch_size}, clipping at norm {cfg.clip:g}, "
-                    f"noise of variance {cfg.grad_noise:g} / (1 + step)^0.55; {cfg.steps:,} steps of fresh questions "
-                    f"({cfg.steps * cfg.batch_size:,})",
+        "training": f"{cfg.optimizer.capitalize()} lr {cfg.lr:g}, batch {cfg.batch_size}, "
+        f"clipping at norm {cfg.clip:g}, noise of variance {cfg.grad_noise:g} / (1 + step)^0.55; "
+        f"{cfg.steps:,} steps of fresh questions ({cfg.steps * cfg.batch_size:,})",
     }

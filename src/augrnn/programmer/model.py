@@ -53,8 +53,7 @@ class NeuralProgrammer(nn.Module):
         self.col_in = nn.Linear(3 * H, H)
         self.pivot_vectors = nn.Linear(H, 2, bias=False)  # one scoring vector each for greater, lesser
         # Vocabulary ids of the column-name pool; a buffer, so it lives on the model's device.
-        self.register_buffer("name_ids", torch.tensor([tables.VOCAB.index(n) for n in tables.NAMES]),
-                             persistent=False)
+        self.register_buffer("name_ids", torch.tensor([tables.VOCAB.index(n) for n in tables.NAMES]), persistent=False)
 
     def forward(self, b):
         tokens, table = b["tokens"], b["table"]
@@ -93,8 +92,15 @@ class NeuralProgrammer(nn.Module):
             c = torch.cat([a_op @ self.op_vectors, (a_col[:, :, None] * col_vecs).sum(1)], 1)
         p_op, p_col = torch.stack(p_ops, 1), torch.stack(p_cols, 1)
         scalar, lookup, rows = execute(table, p_op, p_col, pivots[:, 0], pivots[:, 1], self.softness)
-        return {"scalar": scalar, "lookup": lookup, "rows": rows, "p_op": p_op, "p_col": p_col,
-                "pivots": pivots, "beta": beta}
+        return {
+            "scalar": scalar,
+            "lookup": lookup,
+            "rows": rows,
+            "p_op": p_op,
+            "p_col": p_col,
+            "pivots": pivots,
+            "beta": beta,
+        }
 
 
 def answer_correct(out, b) -> torch.Tensor:
@@ -109,13 +115,21 @@ def answer_correct(out, b) -> torch.Tensor:
 def discrete(out, b):
     """The induced program: the most likely operation, column and pivot at every step, run exactly."""
     n_ops, n_cols = out["p_op"].shape[-1], out["p_col"].shape[-1]
-    hard = {"p_op": F.one_hot(out["p_op"].argmax(-1), n_ops).float(),
-            "p_col": F.one_hot(out["p_col"].argmax(-1), n_cols).float()}
+    hard = {
+        "p_op": F.one_hot(out["p_op"].argmax(-1), n_ops).float(),
+        "p_col": F.one_hot(out["p_col"].argmax(-1), n_cols).float(),
+    }
     numbers = b["numbers"]
     pick = out["beta"].argmax(1)  # B x 2: which number each pivot points to
     pivots = numbers.gather(1, pick)
     scalar, lookup, rows = execute(b["table"], hard["p_op"], hard["p_col"], pivots[:, 0], pivots[:, 1])
-    return {**hard, "scalar": scalar, "lookup": lookup, "rows": rows, "beta": F.one_hot(pick, 2).transpose(1, 2).float()}
+    return {
+        **hard,
+        "scalar": scalar,
+        "lookup": lookup,
+        "rows": rows,
+        "beta": F.one_hot(pick, 2).transpose(1, 2).float(),
+    }
 
 
 # --- experiment -----------------------------------------------------------------------------------
@@ -148,16 +162,19 @@ class TableQA:
     def evaluate(self, model, cfg, device):
         b = held_out(cfg, device)
         out = model(b)
-        return {"test_accuracy": float(answer_correct(out, b).float().mean()),
-                "test_program_accuracy": float(answer_correct(discrete(out, b), b).float().mean())}
+        return {
+            "test_accuracy": float(answer_correct(out, b).float().mean()),
+            "test_program_accuracy": float(answer_correct(discrete(out, b), b).float().mean()),
+        }
 
 
 def held_out(cfg, device, size=None, seed=4242, **changes):
     """A fixed evaluation set (its own seed, never a training step's)."""
     g = fixed_generator(seed, device)
     rows, columns = changes.get("rows", cfg.rows), changes.get("columns", cfg.columns)
-    return tables.make_batch(size or cfg.eval_size, rows, columns, g, device,
-                             types=TableQA().types(cfg.replace(columns=columns)))
+    return tables.make_batch(
+        size or cfg.eval_size, rows, columns, g, device, types=TableQA().types(cfg.replace(columns=columns))
+    )
 
 
 def per_type_accuracy(model, b) -> dict:
@@ -180,6 +197,11 @@ def run_steps(b: dict, program) -> tuple[torch.Tensor, torch.Tensor]:
     ops = torch.tensor([OP[op] for op, _ in program], device=b["table"].device).expand(B, -1)
     slots = torch.tensor([1 if c == "B" else 0 for _, c in program], device=b["table"].device).expand(B, -1)
     cols = b["columns"].gather(1, slots)
-    scalar, lookup, _ = execute(b["table"], F.one_hot(ops, len(OPERATIONS)).float(), F.one_hot(cols, C).float(),
-                                b["pivots"][:, 0], b["pivots"][:, 1])
+    scalar, lookup, _ = execute(
+        b["table"],
+        F.one_hot(ops, len(OPERATIONS)).float(),
+        F.one_hot(cols, C).float(),
+        b["pivots"][:, 0],
+        b["pivots"][:, 1],
+    )
     return scalar, lookup

@@ -12,7 +12,8 @@ by type (paper, section 2.3):
     scalar_t     = a_sum * sum + a_count * count + a_difference * (scalar_{t-2} - scalar_{t-1})
     lookup_t     = a_print * row_select_{t-1} (x) alpha_col
     row_select_t = a_greater * greater + a_lesser * lesser + a_and * min(rs_{t-1}, rs_{t-2})
-                   + a_or * max(rs_{t-1}, rs_{t-2}) + a_reset * 1 + (a_sum + a_count + a_difference + a_print) * rs_{t-1}
+                   + a_or * max(rs_{t-1}, rs_{t-2}) + a_reset * 1
+                   + (a_sum + a_count + a_difference + a_print) * rs_{t-1}
 
 Two choices are ours where `papers.md` does not pin the paper's down: the operations that do not
 select rows pass the row selection on (so "sum, then the difference" keeps the rows), and
@@ -70,16 +71,20 @@ def execute(table, p_op, p_col, pivot_g, pivot_l, softness: float = 0.0):
     for t in range(p_op.shape[1]):
         a, col = p_op[:, t], p_col[:, t]
         column = (table * col[:, None, :]).sum(2)  # B x R: the soft-selected column
-        scalar = (a[:, OP["sum"]] * (rows_prev * column).sum(1)
-                  + a[:, OP["count"]] * rows_prev.sum(1)
-                  + a[:, OP["difference"]] * (scalar_prev2 - scalar_prev))
+        scalar = (
+            a[:, OP["sum"]] * (rows_prev * column).sum(1)
+            + a[:, OP["count"]] * rows_prev.sum(1)
+            + a[:, OP["difference"]] * (scalar_prev2 - scalar_prev)
+        )
         lookup = a[:, OP["print"], None, None] * rows_prev[:, :, None] * col[:, None, :]
-        rows = (a[:, OP["greater"], None] * (greater * col[:, None, :]).sum(2)
-                + a[:, OP["lesser"], None] * (lesser * col[:, None, :]).sum(2)
-                + a[:, OP["and"], None] * torch.minimum(rows_prev, rows_prev2)
-                + a[:, OP["or"], None] * torch.maximum(rows_prev, rows_prev2)
-                + a[:, OP["reset"], None] * ones
-                + a.index_select(1, _row_pass(a.device)).sum(1, keepdim=True) * rows_prev)
+        rows = (
+            a[:, OP["greater"], None] * (greater * col[:, None, :]).sum(2)
+            + a[:, OP["lesser"], None] * (lesser * col[:, None, :]).sum(2)
+            + a[:, OP["and"], None] * torch.minimum(rows_prev, rows_prev2)
+            + a[:, OP["or"], None] * torch.maximum(rows_prev, rows_prev2)
+            + a[:, OP["reset"], None] * ones
+            + a.index_select(1, _row_pass(a.device)).sum(1, keepdim=True) * rows_prev
+        )
         rows_prev2, rows_prev = rows_prev, rows
         scalar_prev2, scalar_prev = scalar_prev, scalar
         selections.append(rows)

@@ -24,31 +24,62 @@ NAMES = ("red", "green", "blue", "gold", "gray", "pink", "teal", "plum")  # the 
 # slot); {A} and {B} are the question's columns, {x} and {y} its numbers. `greater` compares with the
 # number the greater-pivot points to, `lesser` with the lesser-pivot's: {x} or {y} as the text says.
 TEMPLATES = {
-    "sum": ("sum elements in column {A}", "scalar",
-            [("reset", None), ("reset", None), ("reset", None), ("sum", "A")]),
-    "count greater": ("count elements in column {A} greater than {x}", "scalar",
-                      [("reset", None), ("reset", None), ("greater", "A"), ("count", None)]),
-    "count lesser": ("count elements in column {A} lesser than {x}", "scalar",
-                     [("reset", None), ("reset", None), ("lesser", "A"), ("count", None)]),
-    "sum greater": ("sum elements in column {A} greater than {x}", "scalar",
-                    [("reset", None), ("reset", None), ("greater", "A"), ("sum", "A")]),
-    "sum lesser": ("sum elements in column {A} lesser than {x}", "scalar",
-                   [("reset", None), ("reset", None), ("lesser", "A"), ("sum", "A")]),
-    "sum greater and lesser": ("sum elements in column {A} greater than {x} and lesser than {y}", "scalar",
-                               [("greater", "A"), ("lesser", "A"), ("and", None), ("sum", "A")]),
-    "count greater or lesser": ("count elements in column {A} greater than {x} or lesser than {y}", "scalar",
-                                [("greater", "A"), ("lesser", "A"), ("or", None), ("count", None)]),
-    "difference": ("difference between sum of elements in column {A} and column {B}", "scalar",
-                   [("reset", None), ("sum", "A"), ("sum", "B"), ("difference", None)]),
-    "sum where greater": ("sum elements in column {A} whose field in column {B} is greater than {x}", "scalar",
-                          [("reset", None), ("reset", None), ("greater", "B"), ("sum", "A")]),
-    "count where lesser": ("count elements in column {A} whose field in column {B} is lesser than {x}", "scalar",
-                           [("reset", None), ("reset", None), ("lesser", "B"), ("count", None)]),
-    "print where greater": ("print elements in column {A} whose field in column {B} is greater than {x}", "lookup",
-                            [("reset", None), ("reset", None), ("greater", "B"), ("print", "A")]),
+    "sum": ("sum elements in column {A}", "scalar", [("reset", None), ("reset", None), ("reset", None), ("sum", "A")]),
+    "count greater": (
+        "count elements in column {A} greater than {x}",
+        "scalar",
+        [("reset", None), ("reset", None), ("greater", "A"), ("count", None)],
+    ),
+    "count lesser": (
+        "count elements in column {A} lesser than {x}",
+        "scalar",
+        [("reset", None), ("reset", None), ("lesser", "A"), ("count", None)],
+    ),
+    "sum greater": (
+        "sum elements in column {A} greater than {x}",
+        "scalar",
+        [("reset", None), ("reset", None), ("greater", "A"), ("sum", "A")],
+    ),
+    "sum lesser": (
+        "sum elements in column {A} lesser than {x}",
+        "scalar",
+        [("reset", None), ("reset", None), ("lesser", "A"), ("sum", "A")],
+    ),
+    "sum greater and lesser": (
+        "sum elements in column {A} greater than {x} and lesser than {y}",
+        "scalar",
+        [("greater", "A"), ("lesser", "A"), ("and", None), ("sum", "A")],
+    ),
+    "count greater or lesser": (
+        "count elements in column {A} greater than {x} or lesser than {y}",
+        "scalar",
+        [("greater", "A"), ("lesser", "A"), ("or", None), ("count", None)],
+    ),
+    "difference": (
+        "difference between sum of elements in column {A} and column {B}",
+        "scalar",
+        [("reset", None), ("sum", "A"), ("sum", "B"), ("difference", None)],
+    ),
+    "sum where greater": (
+        "sum elements in column {A} whose field in column {B} is greater than {x}",
+        "scalar",
+        [("reset", None), ("reset", None), ("greater", "B"), ("sum", "A")],
+    ),
+    "count where lesser": (
+        "count elements in column {A} whose field in column {B} is lesser than {x}",
+        "scalar",
+        [("reset", None), ("reset", None), ("lesser", "B"), ("count", None)],
+    ),
+    "print where greater": (
+        "print elements in column {A} whose field in column {B} is greater than {x}",
+        "lookup",
+        [("reset", None), ("reset", None), ("greater", "B"), ("print", "A")],
+    ),
     "print where greater and lesser": (
-        "print elements in column {A} whose field in column {B} is greater than {x} and lesser than {y}", "lookup",
-        [("greater", "B"), ("lesser", "B"), ("and", None), ("print", "A")]),
+        "print elements in column {A} whose field in column {B} is greater than {x} and lesser than {y}",
+        "lookup",
+        [("greater", "B"), ("lesser", "B"), ("and", None), ("print", "A")],
+    ),
 }
 QUESTION_TYPES = tuple(TEMPLATES)
 SINGLE_COLUMN = tuple(n for n, (text, _, _) in TEMPLATES.items() if "{B}" not in text)
@@ -60,8 +91,7 @@ _SLOTS = {"{A}": -1, "{B}": -2, "{x}": -3, "{y}": -4}  # placeholders in the tem
 
 
 def _template_tensors():
-    rows = [[_SLOTS[w] if w in _SLOTS else VOCAB.index(w) for w in text.split()]
-            for text, _, _ in TEMPLATES.values()]
+    rows = [[_SLOTS[w] if w in _SLOTS else VOCAB.index(w) for w in text.split()] for text, _, _ in TEMPLATES.values()]
     width = max(map(len, rows))
     tokens = torch.tensor([r + [0] * (width - len(r)) for r in rows])
     ops = torch.tensor([[OPERATIONS.index(op) for op, _ in prog] for _, _, prog in TEMPLATES.values()])
@@ -78,8 +108,14 @@ TEMPLATE_TOKENS, PROGRAM_OPS, PROGRAM_COLS, IS_LOOKUP, N_NUMBERS = _template_ten
 @per_device
 def _on() -> dict:
     """The template tables, made once per device: drawing a batch copies nothing from the host."""
-    return {"tokens": TEMPLATE_TOKENS, "ops": PROGRAM_OPS, "cols": PROGRAM_COLS, "lookup": IS_LOOKUP,
-            "n_numbers": N_NUMBERS, "name_ids": torch.tensor([VOCAB.index(n) for n in NAMES])}
+    return {
+        "tokens": TEMPLATE_TOKENS,
+        "ops": PROGRAM_OPS,
+        "cols": PROGRAM_COLS,
+        "lookup": IS_LOOKUP,
+        "n_numbers": N_NUMBERS,
+        "name_ids": torch.tensor([VOCAB.index(n) for n in NAMES]),
+    }
 
 
 @per_device
@@ -91,8 +127,9 @@ def question_text(kind: str, a: str, b: str = "", x: int = 0, y: int = 0) -> str
     return TEMPLATES[kind][0].format(A=a, B=b, x=x, y=y)
 
 
-def make_batch(batch: int, rows: int, columns: int, g: torch.Generator, device, *, types=None,
-               value_range: int = 100) -> dict:
+def make_batch(
+    batch: int, rows: int, columns: int, g: torch.Generator, device, *, types=None, value_range: int = 100
+) -> dict:
     """B questions on B tables, all drawn from `g`. `types`: indices into QUESTION_TYPES to draw from
     (default: all; two-column types need columns >= 2)."""
     if types is None:
@@ -100,8 +137,7 @@ def make_batch(batch: int, rows: int, columns: int, g: torch.Generator, device, 
     types = _types(tuple(types), device)
     on = _on(device)
     kind = types[torch.randint(0, len(types), (batch,), generator=g, device=device)]
-    table = torch.randint(-value_range, value_range + 1, (batch, rows, columns), generator=g,
-                          device=device).float()
+    table = torch.randint(-value_range, value_range + 1, (batch, rows, columns), generator=g, device=device).float()
     # Column names: the first C of a random permutation of the pool, per table.
     names = torch.rand(batch, len(NAMES), generator=g, device=device).argsort(1)[:, :columns]
     # The question's columns {A}, {B}: two distinct columns of the table.
@@ -109,8 +145,12 @@ def make_batch(batch: int, rows: int, columns: int, g: torch.Generator, device, 
     slot_cols = pick[:, :2] if columns >= 2 else pick[:, :1].expand(-1, 2)
     # Numbers: two draws, ordered so that "greater than x and lesser than y" keeps x < y and
     # "greater than x or lesser than y" keeps x > y (otherwise the selections are trivial).
-    pair = torch.randint(-value_range * 4 // 5, value_range * 4 // 5 + 1, (batch, 2), generator=g,
-                         device=device).float().sort(1).values
+    pair = (
+        torch.randint(-value_range * 4 // 5, value_range * 4 // 5 + 1, (batch, 2), generator=g, device=device)
+        .float()
+        .sort(1)
+        .values
+    )
     wants_or = kind == QUESTION_TYPES.index("count greater or lesser")
     numbers = torch.where(wants_or[:, None], pair.flip(1), pair)
     numbers = numbers * (torch.arange(2, device=device) < on["n_numbers"][kind][:, None])
@@ -128,10 +168,19 @@ def make_batch(batch: int, rows: int, columns: int, g: torch.Generator, device, 
 
     prog_cols = slot_cols.gather(1, on["cols"][kind])  # B x T table column per step
     ops = on["ops"][kind]
-    out = {"table": table, "tokens": tokens, "numbers": numbers, "number_pos": torch.stack([x_pos, y_pos], 1),
-           "n_numbers": on["n_numbers"][kind], "names": names, "kind": kind,
-           "is_lookup": on["lookup"][kind], "program_ops": ops, "program_cols": prog_cols,
-           "columns": slot_cols}
+    out = {
+        "table": table,
+        "tokens": tokens,
+        "numbers": numbers,
+        "number_pos": torch.stack([x_pos, y_pos], 1),
+        "n_numbers": on["n_numbers"][kind],
+        "names": names,
+        "kind": kind,
+        "is_lookup": on["lookup"][kind],
+        "program_ops": ops,
+        "program_cols": prog_cols,
+        "columns": slot_cols,
+    }
     # The reference answer: the template's program run with one-hot choices (pivots: x for greater and
     # y for lesser when the question has both numbers, else the one number).
     n_ops, n_cols = len(OPERATIONS), columns

@@ -23,6 +23,8 @@ def base(scale: str) -> LookupConfig:
 def plan(scale: str, seeds: int | None = None) -> list[Planned]:
     """Keys (attention, seed)."""
     cfg = base(scale)
-    return [Planned(CHAPTER, f"{att}-seed{seed}", (att, seed), Lookup(),
-                    cfg.replace(model={"attention": att}, seed=seed))
-            for att in ("dot", "uniform") for seed in range(check_seeds(seeds) or SEEDS)]
+    return [
+        Planned(CHAPTER, f"{att}-seed{seed}", (att, seed), Lookup(), cfg.replace(model={"attention": att}, seed=seed))
+        for att in ("dot", "uniform")
+        for seed in range(check_seeds(seeds) or SEEDS)
+    ]

@@ -41,8 +41,7 @@ def make_batch(cfg: LookupConfig, batch: int, g: torch.Generator, device) -> dic
     rows = torch.arange(batch, device=device)
     noise = torch.randn(batch, cfg.key_dim, generator=g, device=device) * cfg.noise / cfg.key_dim**0.5
     query = keys[rows, target_slot] + noise
-    return {"keys": keys, "values": values, "query": query, "slot": target_slot,
-            "target": values[rows, target_slot]}
+    return {"keys": keys, "values": values, "query": query, "slot": target_slot, "target": values[rows, target_slot]}
 
 
 class SoftLookup(nn.Module):
