@@ -74,3 +74,26 @@ def test_chapter_parameters_are_checked(kwargs, words):
         check_parameters(**kwargs)
     check_parameters("full", False, 3)
     check_parameters("full", False, 3, tatoeba="")
+
+
+def test_a_nested_model_config_is_built_replaced_checked_and_fingerprinted():
+    from augrnn.core.train import same_experiment
+    from augrnn.ntm.model import NTMModelConfig
+    from augrnn.ntm.tasks import NTMConfig
+
+    cfg = NTMConfig.from_dict({"task": "copy", "model": {"kind": "lstm", "lstm_hidden": 64}})
+    assert cfg.model == NTMModelConfig(kind="lstm", lstm_hidden=64)
+    wider = cfg.replace(model={"lstm_hidden": 128})
+    assert wider.model.kind == "lstm" and wider.model.lstm_hidden == 128
+    assert wider.fingerprint() != cfg.fingerprint()
+    assert cfg.replace(device="cpu").fingerprint() == cfg.fingerprint()
+    with pytest.raises(ConfigError, match=r"NTMModelConfig.hidden = 0 is out of range"):
+        cfg.replace(model={"hidden": 0})
+    with pytest.raises(ConfigError, match=r"unknown parameter\(s\) 'hiden' for NTMModelConfig"):
+        NTMConfig(model={"hiden": 3})
+    with pytest.raises(ConfigError, match=r"NTMConfig.model = 3 must be a NTMModelConfig"):
+        NTMConfig(model=3)
+    # A field added to the model config since a run was stored matches when left at its default.
+    stored = cfg.to_dict()
+    del stored["model"]["shifts"]
+    assert same_experiment(stored, cfg) and not same_experiment(stored, cfg.replace(model={"shifts": 5}))

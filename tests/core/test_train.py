@@ -120,3 +120,20 @@ def test_models_are_stored_compressed_and_both_forms_load(tmp_path):
     for name in ("plain.pt", "small.pt"):
         back = io.load_torch(tmp_path / name, weights_only=True)
         assert torch.equal(back["w"], state["w"]) and torch.equal(back["b"], state["b"])
+
+
+def test_per_device_constants_are_made_once_per_device():
+    import torch
+
+    from augrnn.core.devices import per_device
+
+    calls = []
+
+    @per_device
+    def table(n):
+        calls.append(n)
+        return {"x": torch.arange(n), "n": n}
+
+    a, b = table(3, "cpu"), table(3, torch.device("cpu"))
+    assert a is b and calls == [3] and a["x"].device.type == "cpu"
+    assert table(4, "cpu")["n"] == 4 and calls == [3, 4]
