@@ -79,8 +79,9 @@ def test_every_included_function_exists():
 
 def cli(*args, root=ROOT):
     env = {**os.environ, "AUGRNN_ROOT": str(root), "AUGRNN_PROGRESS": "0"}
-    return subprocess.run([sys.executable, "-m", "augrnn", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "augrnn", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_cli_lists_a_plan_and_reuses_a_stored_run_without_training():
