@@ -11,8 +11,8 @@ import argparse
 import torch
 from torch.nn import functional as F
 
-from augrnn.act import ParityConfig, ParityNet, parity_batch
-from augrnn.train import pick_device
+from augrnn.act.parity import ParityConfig, ParityNet, parity_batch
+from augrnn.core.devices import pick_device
 from timing import timeit
 
 
@@ -40,7 +40,7 @@ def main():
     device = pick_device(args.device)
     cfg = ParityConfig(bits=args.bits)
     torch.manual_seed(0)
-    model = ParityNet(cfg).to(device)
+    model = ParityNet(cfg.model, cfg.bits).to(device)
     torch.nn.init.constant_(model.act.halt.bias, args.halt_bias)
     b = parity_batch(cfg, args.batch, torch.Generator(device=device).manual_seed(0), device)
 
@@ -52,11 +52,12 @@ def main():
         _, ponder, info = model(b["x"])
     k_run = info["h"].shape[-1]
     print(f"device={device} batch={args.batch} bits={args.bits} torch={torch.__version__}")
-    print(f"ACT: mean ponder {float(ponder.mean()):.2f}, inner steps run for the batch: {k_run} (cap {cfg.max_steps})")
+    cap = cfg.model.max_steps
+    print(f"ACT: mean ponder {float(ponder.mean()):.2f}, inner steps run for the batch: {k_run} (cap {cap})")
     t_act = timeit(act_step, device, args.seconds)
     print(f"{'mode':26s} {'us/sample':>10s} {'vs ACT':>8s}")
     print(f"{'ACT (until all halt)':26s} {1e6 * t_act / args.batch:10.1f} {1.0:7.2f}x")
-    for k in sorted({1, k_run, cfg.max_steps}):
+    for k in sorted({1, k_run, cfg.model.max_steps}):
         t = timeit(
             lambda: F.binary_cross_entropy_with_logits(fixed_steps(model, b["x"], k), b["y"]).backward(),
             device,

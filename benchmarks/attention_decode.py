@@ -8,12 +8,12 @@ exactly --steps tokens so that all modes do the same amount of work.
 """
 
 import argparse
-import time
 
 import torch
 
-from augrnn.seq2seq import Decoder, Encoded
-from augrnn.train import pick_device
+from augrnn.attention.seq2seq import Decoder, Encoded
+from augrnn.core.devices import pick_device
+from timing import timeit
 
 
 def main():
@@ -45,15 +45,7 @@ def main():
                 if search == "greedy"
                 else (lambda: dec.beam(enc, 0, never, args.steps, args.beam))
             )
-            run()
-            sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-            sync()
-            t0, n = time.perf_counter(), 0
-            while time.perf_counter() - t0 < args.seconds:
-                run()
-                n += 1
-            sync()
-            rate = n * args.batch * args.steps / (time.perf_counter() - t0)
+            rate = args.batch * args.steps / timeit(run, device, args.seconds)
             results[(name, search)] = rate
             print(f"{name:14s} {search:8s} {rate:10.0f}")
     g, b = results[("attention", "greedy")], results[("attention", f"beam {args.beam}")]

@@ -10,9 +10,9 @@ import argparse
 
 import torch
 
-from augrnn import neural_programmer as NP
-from augrnn import tables
-from augrnn.train import pick_device
+from augrnn.core.devices import pick_device
+from augrnn.programmer import model as NP
+from augrnn.programmer import tables
 from timing import timeit
 
 
@@ -24,18 +24,18 @@ def main():
     ap.add_argument("--seconds", type=float, default=5.0)
     args = ap.parse_args()
     device = pick_device(args.device)
-    cfg = NP.ProgrammerConfig(columns=args.columns, hidden=64, embed=64)
+    cfg = NP.ProgrammerConfig(columns=args.columns, model={"hidden": 64, "embed": 64})
     torch.manual_seed(0)
-    model = NP.NeuralProgrammer(cfg).to(device)
+    model = NP.NeuralProgrammer(cfg.model).to(device)
     b = tables.make_batch(args.batch, cfg.rows, cfg.columns, torch.Generator(device=device).manual_seed(0), device)
     task = NP.TableQA()
 
     def batched():
-        task.loss(model, b)[0].backward()
+        task.loss(model, b, cfg)[0].backward()
 
     def per_question():
         for i in range(args.batch):
-            task.loss(model, {k: v[i : i + 1] for k, v in b.items()})[0].backward()
+            task.loss(model, {k: v[i : i + 1] for k, v in b.items()}, cfg)[0].backward()
 
     print(
         f"device={device} batch={args.batch} columns={args.columns} threads={torch.get_num_threads()} "

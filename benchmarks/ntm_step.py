@@ -9,8 +9,9 @@ import time
 
 import torch
 
-from augrnn.ntm_tasks import NTMConfig, NTMTask, bits_per_sequence, sample_batch
-from augrnn.train import pick_device
+from augrnn.core.devices import pick_device
+from augrnn.ntm.tasks import NTMConfig, NTMTask, bits_per_sequence, sample_batch
+from timing import timeit
 
 
 def batched_step(model, opt, b):
@@ -31,16 +32,9 @@ def per_sample_step(model, opt, b):
 
 
 def measure(step, model, b, device, seconds):
+    """Sequences per second of `step` (the first call, timed apart, warms up and compiles)."""
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
-    step(model, opt, b)  # warm-up (and compilation)
-    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    sync()
-    t0, done = time.perf_counter(), 0
-    while time.perf_counter() - t0 < seconds:
-        step(model, opt, b)
-        done += 1
-    sync()
-    return done * b["x"].shape[0] / (time.perf_counter() - t0)
+    return b["x"].shape[0] / timeit(lambda: step(model, opt, b), device, seconds)
 
 
 def main():

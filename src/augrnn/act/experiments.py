@@ -12,10 +12,12 @@ from .parity import Parity, ParityConfig
 CHAPTER = "act"
 SEEDS = 3
 TAUS = (1e-4, 1e-3, 1e-2, 1e-1)
+# fmt: off
 BUDGETS = {
     "smoke": dict(bits=8, steps=300, log_every=50, eval_size=512, larger=[12], larger_steps=200),
     "full": dict(bits=8, steps=10000, log_every=250, eval_size=4096, larger=[16, 64], larger_steps=20000),
 }
+# fmt: on
 
 
 def budget(scale: str) -> dict:

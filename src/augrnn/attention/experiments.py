@@ -15,38 +15,14 @@ from .translation import Translation, TranslationConfig
 CHAPTER = "attention"
 SEEDS = 2
 MODELS = {"attention": "additive", "no attention": "none"}
+# fmt: off
 BUDGETS = {
-    "smoke": dict(
-        pairs=400,
-        test=40,
-        clauses=2,
-        steps=30,
-        batch=16,
-        hidden=32,
-        embed=16,
-        log=15,
-        strip_steps=40,
-        speech_steps=8,
-        speech_hidden=16,
-        speech_eval=16,
-        tatoeba_pairs=400,
-    ),
-    "full": dict(
-        pairs=20000,
-        test=500,
-        clauses=4,
-        steps=1200,
-        batch=32,
-        hidden=128,
-        embed=64,
-        log=200,
-        strip_steps=600,
-        speech_steps=300,
-        speech_hidden=64,
-        speech_eval=200,
-        tatoeba_pairs=50000,
-    ),
+    "smoke": dict(pairs=400, test=40, clauses=2, steps=30, batch=16, hidden=32, embed=16, log=15,
+                  strip_steps=40, speech_steps=8, speech_hidden=16, speech_eval=16, tatoeba_pairs=400),
+    "full": dict(pairs=20000, test=500, clauses=4, steps=1200, batch=32, hidden=128, embed=64, log=200,
+                 strip_steps=600, speech_steps=300, speech_hidden=64, speech_eval=200, tatoeba_pairs=50000),
 }
+# fmt: on
 
 
 def budget(scale: str) -> dict:

@@ -13,34 +13,14 @@ from .tasks import NTMConfig, NTMTask
 
 CHAPTER = "ntm"
 SEEDS = 3
+# fmt: off
 BUDGETS = {
-    "smoke": dict(
-        copy_steps=120,
-        other_steps=60,
-        batch=16,
-        curriculum=60,
-        max_len=5,
-        log_every=20,
-        eval_size=16,
-        lengths=[5, 10, 20],
-        other_seeds=1,
-        repeat=(3, 3),
-        items=3,
-    ),
-    "full": dict(
-        copy_steps=6000,
-        other_steps=2000,
-        batch=32,
-        curriculum=1000,
-        max_len=20,
-        log_every=100,
-        eval_size=64,
-        lengths=[10, 20, 30, 50, 120],
-        other_seeds=1,
-        repeat=(5, 5),
-        items=6,
-    ),
+    "smoke": dict(copy_steps=120, other_steps=60, batch=16, curriculum=60, max_len=5, log_every=20,
+                  eval_size=16, lengths=[5, 10, 20], other_seeds=1, repeat=(3, 3), items=3),
+    "full": dict(copy_steps=6000, other_steps=2000, batch=32, curriculum=1000, max_len=20, log_every=100,
+                 eval_size=64, lengths=[10, 20, 30, 50, 120], other_seeds=1, repeat=(5, 5), items=6),
 }
+# fmt: on
 MODELS = {"NTM": "ntm", "LSTM": "lstm"}
 
 

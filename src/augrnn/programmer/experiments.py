@@ -14,10 +14,12 @@ from .model import ProgrammerConfig, TableQA
 
 CHAPTER = "neural_programmer"
 SEEDS = 3
+# fmt: off
 BUDGETS = {
     "smoke": dict(arith_steps=200, steps=150, log_every=50, eval_size=256, probe=256, sweep_seeds=1),
     "full": dict(arith_steps=4000, steps=6000, log_every=250, eval_size=2048, probe=4096, sweep_seeds=2),
 }
+# fmt: on
 
 
 def budget(scale: str) -> dict:

@@ -1,0 +1,135 @@
+"""Our NTM's training step beside loudinthecloud/pytorch-ntm (the anchor), on the same model: LSTM
+controller of 100 units, memory 128 x 20, one read and one write head, copy sequences of 8 bits.
+
+    .venv/bin/python benchmarks/ntm_anchor.py --anchor PATH [--batches 1 32] [--threads 1] [--rounds 5]
+
+PATH is a checkout of https://github.com/loudinthecloud/pytorch-ntm (not on the package index; clone
+it anywhere outside this repository). Without it the script says so and exits. Both sides run the
+anchor's training step: BCE on the output sequence, gradients clipped element-wise to [-10, 10],
+RMSProp (lr 1e-4, momentum 0.9, alpha 0.95). The anchor's step is its own `train_batch` logic
+(its train.py needs an attrs older than ours, so the few lines are repeated here). Runs alternate,
+anchor and ours, for --rounds rounds on the same sequence lengths; the medians are printed. Prints
+sequences per second and the ratios; asserts nothing.
+"""
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from augrnn.ntm.model import NTMModelConfig, build
+
+WIDTH = 8
+
+
+def copy_batch(batch, length, g):
+    """Inputs T x B x (W+1) with the delimiter, targets L x B x W, sequence-first as the anchor's."""
+    seq = torch.randint(0, 2, (length, batch, WIDTH), generator=g).float()
+    inp = torch.zeros(length + 1, batch, WIDTH + 1)
+    inp[:length, :, :WIDTH] = seq
+    inp[length, :, WIDTH] = 1.0
+    return inp, seq
+
+
+def clip_(net):
+    for p in net.parameters():
+        if p.grad is not None:
+            p.grad.data.clamp_(-10, 10)
+
+
+def anchor_step(net, opt, criterion, x, y):
+    """pytorch-ntm's train.py `train_batch`, as written there."""
+    opt.zero_grad()
+    net.init_sequence(y.shape[1])
+    for i in range(x.shape[0]):
+        net(x[i])
+    y_out = torch.zeros(y.size())
+    for i in range(y.shape[0]):
+        y_out[i], _ = net()
+    loss = criterion(y_out, y)
+    loss.backward()
+    clip_(net)
+    opt.step()
+
+
+def our_step(model, opt, criterion, x, y):
+    """The same step on our model: the input sequence, then zeros while the copy is read out."""
+    opt.zero_grad()
+    length = y.shape[0]
+    inputs = torch.cat([x, torch.zeros(length, x.shape[1], x.shape[2])]).transpose(0, 1)  # B x T x (W+1)
+    logits = model(inputs)[:, -length:]
+    loss = nn.functional.binary_cross_entropy_with_logits(logits, y.transpose(0, 1))
+    loss.backward()
+    clip_(model)
+    opt.step()
+
+
+def rmsprop(params):
+    return torch.optim.RMSprop(params, lr=1e-4, momentum=0.9, alpha=0.95)
+
+
+def rate(step, net, batches, seconds):
+    """Sequences per second of `step` over the given batches (cycled) for about `seconds`."""
+    opt, crit = rmsprop(net.parameters()), nn.BCELoss()
+    step(net, opt, crit, *batches[0])  # warm-up (and compilation)
+    t0, n, seqs = time.perf_counter(), 0, 0
+    while time.perf_counter() - t0 < seconds:
+        x, y = batches[n % len(batches)]
+        step(net, opt, crit, x, y)
+        n, seqs = n + 1, seqs + y.shape[1]
+    return seqs / (time.perf_counter() - t0)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--anchor", type=Path, help="a checkout of loudinthecloud/pytorch-ntm")
+    ap.add_argument("--batches", type=int, nargs="+", default=[1, 32])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=4.0)
+    ap.add_argument("--compile", action="store_true", help="also time our step with torch.compile")
+    args = ap.parse_args()
+    if args.anchor is None or not (args.anchor / "ntm" / "aio.py").exists():
+        print(
+            "skipped: pass --anchor PATH, a checkout of https://github.com/loudinthecloud/pytorch-ntm "
+            "(git clone it outside this repository)"
+        )
+        return
+    sys.path.insert(0, str(args.anchor))
+    from ntm.aio import EncapsulatedNTM  # the anchor's package, from its checkout
+
+    torch.set_num_threads(args.threads)
+    print(f"threads={torch.get_num_threads()} torch={torch.__version__} anchor={args.anchor}")
+    print(f"{'batch':>5s} {'anchor seq/s':>13s} {'ours seq/s':>11s} {'ours / anchor':>14s}")
+    for batch in args.batches:
+        rng, g = random.Random(0), torch.Generator().manual_seed(0)
+        batches = [copy_batch(batch, rng.randint(1, 20), g) for _ in range(16)]
+        torch.manual_seed(0)
+        anchor = EncapsulatedNTM(WIDTH + 1, WIDTH, 100, 1, 1, 128, 20)
+        ours = build(NTMModelConfig(), WIDTH + 1, WIDTH)
+        variants = {"ours": ours}
+        if args.compile:
+            compiled = build(NTMModelConfig(), WIDTH + 1, WIDTH)
+            compiled.step = torch.compile(compiled.step)
+            variants["ours + compile"] = compiled
+        runs = {"anchor": [], **{k: [] for k in variants}}
+        for _ in range(args.rounds):  # interleaved, so drifting machine load hits both sides alike
+            runs["anchor"].append(rate(anchor_step, anchor, batches, args.seconds))
+            for name, model in variants.items():
+                runs[name].append(rate(our_step, model, batches, args.seconds))
+        med = {k: statistics.median(v) for k, v in runs.items()}
+        print(f"{batch:5d} {med['anchor']:13.1f} {med['ours']:11.1f} {med['ours'] / med['anchor']:13.1f}x")
+        if args.compile:
+            print(
+                f"{'':5s} {'':13s} {med['ours + compile']:11.1f} {med['ours + compile'] / med['anchor']:13.1f}x"
+                "  (with torch.compile)"
+            )
+
+
+if __name__ == "__main__":
+    main()
