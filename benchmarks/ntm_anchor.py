@@ -23,6 +23,8 @@ import torch
 from torch import nn
 
 from augrnn.ntm.model import NTMModelConfig, build
+from augrnn.ntm.tasks import NTMTask
+from timing import record
 
 WIDTH = 8
 
@@ -93,6 +95,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--compile", action="store_true", help="also time our step with torch.compile")
+    ap.add_argument("--record", action="store_true", help="keep the results in data/results/benchmarks.json")
     args = ap.parse_args()
     if args.anchor is None or not (args.anchor / "ntm" / "aio.py").exists():
         print(
@@ -106,6 +109,7 @@ def main():
     torch.set_num_threads(args.threads)
     print(f"threads={torch.get_num_threads()} torch={torch.__version__} anchor={args.anchor}")
     print(f"{'batch':>5s} {'anchor seq/s':>13s} {'ours seq/s':>11s} {'ours / anchor':>14s}")
+    rows = []
     for batch in args.batches:
         rng, g = random.Random(0), torch.Generator().manual_seed(0)
         batches = [copy_batch(batch, rng.randint(1, 20), g) for _ in range(16)]
@@ -115,7 +119,7 @@ def main():
         variants = {"ours": ours}
         if args.compile:
             compiled = build(NTMModelConfig(), WIDTH + 1, WIDTH)
-            compiled.step = torch.compile(compiled.step)
+            NTMTask().compile_model(compiled)  # as `fit` does with compile=True
             variants["ours + compile"] = compiled
         runs = {"anchor": [], **{k: [] for k in variants}}
         for _ in range(args.rounds):  # interleaved, so drifting machine load hits both sides alike
@@ -123,12 +127,15 @@ def main():
             for name, model in variants.items():
                 runs[name].append(rate(our_step, model, batches, args.seconds))
         med = {k: statistics.median(v) for k, v in runs.items()}
+        rows.append({"batch": batch, **{f"{k} (seq/s)": round(v, 1) for k, v in med.items()}})
         print(f"{batch:5d} {med['anchor']:13.1f} {med['ours']:11.1f} {med['ours'] / med['anchor']:13.1f}x")
         if args.compile:
             print(
                 f"{'':5s} {'':13s} {med['ours + compile']:11.1f} {med['ours + compile'] / med['anchor']:13.1f}x"
                 "  (with torch.compile)"
             )
+    if args.record:
+        record("NTM copy step beside pytorch-ntm", "python " + " ".join(sys.argv), rows, torch.device("cpu"))
 
 
 if __name__ == "__main__":

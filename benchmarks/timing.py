@@ -18,3 +18,20 @@ def timeit(fn, device: torch.device, seconds: float) -> float:
         n += 1
     sync()
     return (time.perf_counter() - t0) / n
+
+
+def record(name: str, command: str, rows: list[dict], device: torch.device) -> None:
+    """Keep a benchmark's printed results in data/results/benchmarks.json (the appendix shows them),
+    with the command that printed them and the machine it ran on."""
+    from augrnn.core import io, provenance
+
+    path = io.repo_root() / "data" / "results" / "benchmarks.json"
+    recorded = io.read_json(path) if path.exists() else {}
+    recorded[f"{name} ({device.type})"] = {
+        "command": command,
+        "rows": rows,
+        "hardware": provenance.hardware(device),
+        "torch": torch.__version__,
+        "date": provenance.now()[:10],
+    }
+    io.write_json(path, recorded)

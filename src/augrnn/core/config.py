@@ -138,6 +138,9 @@ class TrainConfig(Config):
     log_every: int = bounded(50, 1)
     checkpoint_every: int = bounded(500, 1, fingerprint=False)
     device: str = choice("auto", ("auto", "cpu", "cuda", "mps"), fingerprint=False)
+    # torch.compile the model's per-time-step cell, where the experiment has one (`compile_model`).
+    # The same computation up to float rounding, so not part of the fingerprint; the provenance keeps it.
+    compile: bool = choice(False, (False, True), fingerprint=False)
 
 
 SCALES = ("smoke", "full")

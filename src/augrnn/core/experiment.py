@@ -37,6 +37,13 @@ class Evaluated(Protocol[C]):
     def evaluate(self, model: torch.nn.Module, cfg: C, device: torch.device) -> dict[str, float]: ...
 
 
+@runtime_checkable
+class Compiled(Protocol):
+    """Optional: compile the model's per-time-step cell in place (`fit` calls it when cfg.compile)."""
+
+    def compile_model(self, model: torch.nn.Module) -> None: ...
+
+
 @dataclass(frozen=True)
 class Planned:
     """One run of a chapter: `key` is how the chapter refers to it, `name` its folder under

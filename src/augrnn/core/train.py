@@ -7,7 +7,8 @@ protocol of `augrnn.core.experiment`):
     batch(cfg, step, generator, device) -> batch             # seeded: same (seed, step) -> same batch
     loss(model, batch, cfg) -> (loss, {name: scalar tensor})  # metrics stay tensors in the hot loop
 
-and optionally `evaluate(model, cfg, device) -> {name: float}`, called at every log step.
+and optionally `evaluate(model, cfg, device) -> {name: float}`, called at every log step, and
+`compile_model(model)`, which compiles the model's hot step in place when `cfg.compile` is set.
 
 `fit` seeds everything, picks the device, clips gradients, writes the metrics CSV and an atomic
 checkpoint every `checkpoint_every` steps, and resumes from that checkpoint when it finds one with the
@@ -83,6 +84,8 @@ def fit(
     torch.manual_seed(cfg.seed)
     model = experiment.build_model(cfg).to(device)
     optimizer = make_optimizer(cfg, model.parameters())
+    if cfg.compile and hasattr(experiment, "compile_model"):
+        experiment.compile_model(model)
     start, rows, elapsed = 0, [], 0.0
 
     ckpt_path = run_dir / CHECKPOINT if run_dir else None

@@ -7,8 +7,9 @@ B x N x M (N locations of width M), weightings B x H x N.
 
 from __future__ import annotations
 
+import functools
+
 import torch
-from torch.nn import functional as F
 
 # --- addressing (section 3.3) ------------------------------------------------------------------
 
@@ -20,8 +21,11 @@ def content_weights(memory: torch.Tensor, key: torch.Tensor, beta: torch.Tensor)
     Eq. 5-6: w_c(i) = softmax_i(beta * K[k, M(i)]) with K the cosine similarity. An all-zero memory
     row or key has similarity 0 (normalising with an epsilon), never NaN.
     """
-    sim = F.normalize(key, dim=-1, eps=1e-8) @ F.normalize(memory, dim=-1, eps=1e-8).transpose(1, 2)
-    return torch.softmax(beta.unsqueeze(-1) * sim, dim=-1)
+    # Cosine similarity from the row norms: one B x N reduction of the memory instead of a normalised
+    # B x N x M copy of it at every step (and in the backward pass).
+    dots = key @ memory.transpose(1, 2)  # B x H x N
+    norms = key.norm(dim=-1).clamp_min(1e-8).unsqueeze(-1) * memory.norm(dim=-1).clamp_min(1e-8).unsqueeze(1)
+    return torch.softmax(beta.unsqueeze(-1) * dots / norms, dim=-1)
 
 
 def interpolate(w_content: torch.Tensor, w_prev: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
@@ -36,12 +40,18 @@ def shift(w: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     w B x H x N, s B x H x S with S odd; s[..., k] weights the offset k - S//2, so all mass on
     offset +1 moves the focus from location i to i + 1 (mod N).
     """
-    n, size = w.shape[-1], s.shape[-1]
-    offsets = torch.arange(size, device=w.device) - size // 2
-    # source[k, i] = i - offset_k: the location that offset k brings to location i
-    source = (torch.arange(n, device=w.device).unsqueeze(0) - offsets.unsqueeze(1)) % n
-    moved = w[..., source]  # B x H x S x N
-    return (s.unsqueeze(-1) * moved).sum(-2)
+    # Under torch.compile the index is a constant of the graph: build it there, not through the cache.
+    sources = _sources.__wrapped__ if torch.compiler.is_compiling() else _sources
+    moved = w[..., sources(w.shape[-1], s.shape[-1], w.device)]  # B x H x S x N
+    return (s.unsqueeze(-2) @ moved).squeeze(-2)  # the weighted sum over offsets as one batched product
+
+
+@functools.lru_cache(maxsize=16)
+def _sources(n: int, size: int, device: torch.device) -> torch.Tensor:
+    """source[k, i] = i - offset_k (mod n): the location that offset k brings to location i. Made once
+    per shape and device, so a step builds no index."""
+    offsets = torch.arange(size, device=device) - size // 2
+    return (torch.arange(n, device=device).unsqueeze(0) - offsets.unsqueeze(1)) % n
 
 
 def sharpen(w: torch.Tensor, gamma: torch.Tensor, eps: float = 1e-16) -> torch.Tensor:

@@ -19,5 +19,10 @@ def write(memory: torch.Tensor, w: torch.Tensor, erase: torch.Tensor, add: torch
     With several write heads the erasures multiply (their order does not matter) and the additions
     sum, as section 3.2 of the paper describes.
     """
+    wt = w.transpose(1, 2)  # B x N x H
+    if w.shape[1] == 1:
+        # One write head (every task but priority sort): M + w a^T - M * (w e^T), fused into two calls
+        # and without a product over a head axis of size 1 (whose backward is costly).
+        return torch.addcmul(torch.baddbmm(memory, wt, add), memory, wt @ erase, value=-1)
     keep = torch.prod(1 - w.unsqueeze(-1) * erase.unsqueeze(-2), dim=1)  # B x N x M
-    return memory * keep + torch.einsum("bhn,bhm->bnm", w, add)
+    return memory * keep + wt @ add

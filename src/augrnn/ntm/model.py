@@ -83,16 +83,19 @@ class NTM(nn.Module):
         if sp.controller == "lstm":
             self.h0 = nn.Parameter(torch.zeros(sp.hidden))
             self.c0 = nn.Parameter(torch.zeros(sp.hidden))
+        self.train_step = None  # a compiled `step` for training (augrnn.ntm.tasks.NTMTask.compile_model)
 
     def initial_state(self, batch: int):
         sp = self.cfg
+        # Contiguous copies, not broadcast views: the first step then sees the strides of every later
+        # one (a compiled step is specialised to its inputs' strides).
         state = {
-            "memory": self.m0.expand(batch, -1, -1),
-            "w": torch.softmax(self.w0, dim=-1).expand(batch, -1, -1),
-            "reads": torch.tanh(self.r0).reshape(1, -1).expand(batch, -1),
+            "memory": self.m0.expand(batch, -1, -1).contiguous(),
+            "w": torch.softmax(self.w0, dim=-1).expand(batch, -1, -1).contiguous(),
+            "reads": torch.tanh(self.r0).reshape(1, -1).expand(batch, -1).contiguous(),
         }
         if sp.controller == "lstm":
-            state["hc"] = (self.h0.expand(batch, -1), self.c0.expand(batch, -1))
+            state["hc"] = (self.h0.expand(batch, -1).contiguous(), self.c0.expand(batch, -1).contiguous())
         return state
 
     def split_heads(self, out: torch.Tensor):
@@ -138,9 +141,11 @@ class NTM(nn.Module):
     def forward(self, x: torch.Tensor, trace: bool = False):
         state = self.initial_state(x.shape[0])
         outputs, steps = [], []
+        step = self.train_step if self.training and self.train_step is not None and not trace else self.step
+        xs = x.transpose(0, 1).contiguous()  # T x B x inputs: every step's input has the same strides
         for t in range(x.shape[1]):
             rec = {} if trace else None
-            y, state = self.step(x[:, t], state, rec)
+            y, state = step(xs[t], state, rec)
             outputs.append(y)
             if trace:
                 steps.append(rec)

@@ -16,7 +16,7 @@ from torch.nn import functional as F
 
 from ..core.config import ConfigError, TrainConfig, bounded, choice, nested
 from ..core.devices import fixed_generator
-from .model import NTMModelConfig, build
+from .model import NTM, NTMModelConfig, build
 
 
 @dataclass(frozen=True)
@@ -162,6 +162,13 @@ class NTMTask:
 
     def batch(self, cfg, step, g, device):
         return sample_batch(cfg, cfg.batch_size, g, device, step=step)
+
+    def compile_model(self, model):
+        """The NTM's time step as one compiled graph (forward and backward), used in training; the loop
+        over time stays in Python, so sequences of any length reuse it. Evaluation and tracing run the
+        eager step. The LSTM baseline is one fused nn.LSTM call already."""
+        if isinstance(model, NTM):
+            model.train_step = torch.compile(model.step, dynamic=False)
 
     def loss(self, model, b, cfg):
         logits = model(b["x"])
