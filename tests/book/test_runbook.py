@@ -64,3 +64,20 @@ def test_bad_scale_is_refused_before_any_notebook_runs(sandbox):
     assert "argument --scale: invalid choice: 'huge'" in proc.stderr
     assert "smoke" in proc.stderr and "full" in proc.stderr
     assert earlier.read_text() == '{"earlier": "executed copy"}'
+
+
+def test_the_injected_parameters_cell_is_hidden_from_the_book(tmp_path):
+    import nbformat
+
+    from augrnn.book.runbook import hide_injected_parameters
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell('scale = "full"', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell('scale = "smoke"', metadata={"tags": ["injected-parameters"]}),
+    ]
+    path = tmp_path / "chapter.ipynb"
+    nbformat.write(nb, path)
+    hide_injected_parameters(path)
+    tags = [c.metadata.get("tags") for c in nbformat.read(path, as_version=4).cells]
+    assert tags == [["parameters"], ["injected-parameters", "remove-cell"]]

@@ -137,3 +137,22 @@ def test_per_device_constants_are_made_once_per_device():
     a, b = table(3, "cpu"), table(3, torch.device("cpu"))
     assert a is b and calls == [3] and a["x"].device.type == "cpu"
     assert table(4, "cpu")["n"] == 4 and calls == [3, 4]
+
+
+def test_value_clipping_bounds_every_gradient_component():
+    import torch
+
+    seen = []
+
+    class Spy(Lookup):
+        def loss(self, model, b, cfg):
+            loss, m = super().loss(model, b, cfg)
+            return loss * 1e6, m  # gradients far beyond the clip
+
+    cfg = CFG.replace(steps=1, clip=0.5, clip_mode="value", log_every=1, lr=1e-3)
+    run = train.fit(Spy(), cfg, None, progress=False)
+    for p in run.model.parameters():
+        if p.grad is not None:
+            seen.append(float(p.grad.abs().max()))
+    assert seen and max(seen) <= 0.5 + 1e-6
+    assert torch.isfinite(torch.tensor(seen)).all()

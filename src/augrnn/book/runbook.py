@@ -95,6 +95,7 @@ def execute(root: Path, notebooks: list[Path], parameters: dict, scale: str) -> 
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+        hide_injected_parameters(tmp)
         os.replace(tmp, target)
         seconds = round(time.time() - t0, 1)
         timings = io.read_json(timings_path) if timings_path.exists() else {}  # re-read: runs may overlap
@@ -103,6 +104,19 @@ def execute(root: Path, notebooks: list[Path], parameters: dict, scale: str) -> 
         if scale == "full":
             record_full_run(root, rel.stem, seconds, started)
         print(f"[runbook] {rel}: {seconds:.1f} s", flush=True)
+
+
+def hide_injected_parameters(path: Path) -> None:
+    """Tag papermill's "injected-parameters" cell remove-cell: the book shows the chapter's own
+    parameters cell (its defaults, with comments), not the runner's plumbing."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+    nbformat.write(nb, path)
 
 
 def record_full_run(root: Path, chapter: str, seconds: float, started: str) -> None:

@@ -132,7 +132,10 @@ class TrainConfig(Config):
     lr: float = bounded(1e-3, 0.0, 1.0, lo_open=True)
     optimizer: str = choice("adam", ("adam", "rmsprop"))
     momentum: float = bounded(0.9, 0.0, 1.0)  # only RMSProp uses it (NTM paper: 0.9)
-    clip: float = bounded(10.0, 0.0)  # max gradient norm; 0 turns clipping off
+    clip: float = bounded(10.0, 0.0)  # max gradient norm (or component, see clip_mode); 0 turns clipping off
+    # "norm": rescale the whole gradient to norm <= clip; "value": clip every component to [-clip, clip]
+    # (the NTM paper's sec. 4.6, and pytorch-ntm's).
+    clip_mode: str = choice("norm", ("norm", "value"))
     warmdown: float = bounded(0.0, 0.0, 1.0)  # last fraction of steps over which lr falls linearly to 0
     grad_noise: float = bounded(0.0, 0.0)  # eta: Gaussian gradient noise of variance eta / (1 + t)^0.55
     log_every: int = bounded(50, 1)

@@ -140,7 +140,9 @@ def fit(
         loss, metrics = experiment.loss(model, batch, cfg)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        if cfg.clip > 0:
+        if cfg.clip > 0 and cfg.clip_mode == "value":
+            torch.nn.utils.clip_grad_value_(model.parameters(), cfg.clip)
+        elif cfg.clip > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
         if cfg.grad_noise:
             # Neelakantan et al. 2015 (gradient noise): sigma^2 = eta / (1 + t)^0.55, after clipping.
@@ -218,6 +220,11 @@ def same_experiment(stored: dict, cfg: Config) -> bool:
     return set(stored) <= {f.name for f in dataclasses.fields(cfg)}
 
 
+def stored_as(record: dict, cfg: Config) -> bool:
+    """Whether a stored run's provenance record is a run of `cfg` (the reuse rule)."""
+    return record.get("fingerprint") == cfg.fingerprint() or same_experiment(record["config"], cfg)
+
+
 def load_run(experiment, cfg: TrainConfig, run_dir: str | Path) -> Run | None:
     """A finished run in `run_dir` with the same config fingerprint, or None."""
     run_dir = Path(run_dir)
@@ -225,7 +232,7 @@ def load_run(experiment, cfg: TrainConfig, run_dir: str | Path) -> Run | None:
     if not all(p.exists() for p in paths):
         return None
     record = io.read_json(run_dir / PROVENANCE)
-    if record.get("fingerprint") != cfg.fingerprint() and not same_experiment(record["config"], cfg):
+    if not stored_as(record, cfg):
         return None
     device = pick_device(cfg.device)
     model = experiment.build_model(cfg).to(device)
