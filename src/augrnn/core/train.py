@@ -158,7 +158,8 @@ def fit(
         done = step + 1
         if done % cfg.log_every == 0 or done == cfg.steps:
             n = cfg.log_every if done % cfg.log_every == 0 else done % cfg.log_every
-            row = {"step": done, "examples": done * cfg.batch_size}
+            # `seconds`: training wall time so far (held-out evaluations included), for time-to-target.
+            row = {"step": done, "examples": done * cfg.batch_size, "seconds": round(elapsed + time.time() - t0, 2)}
             row.update({k: float(v) / n for k, v in sums.items()})
             if hasattr(experiment, "evaluate"):
                 model.eval()

@@ -16,10 +16,11 @@ SEEDS = 3
 # fmt: off
 BUDGETS = {
     "smoke": dict(copy_steps=120, other_steps=60, batch=16, curriculum=60, max_len=5, log_every=20,
-                  eval_size=16, lengths=[5, 10, 20], other_seeds=1, repeat=(3, 3), items=3, compile=False),
+                  eval_size=16, lengths=[5, 10, 20], other_seeds=1, repeat=(3, 3), items=3, compile=False,
+                  recipe_steps=60, recipe_log=20),
     "full": dict(copy_steps=6000, other_steps=2000, batch=32, curriculum=1000, max_len=20, log_every=100,
                  eval_size=64, lengths=[10, 20, 30, 50, 120], other_seeds=1, repeat=(5, 5), items=6,
-                 compile=True),
+                 compile=True, recipe_steps=40000, recipe_log=500),
 }
 # fmt: on
 MODELS = {"NTM": "ntm", "LSTM": "lstm"}
@@ -50,8 +51,33 @@ def config(scale: str, task: str, model: str, seed: int, controller: str = "lstm
     )
 
 
+def pytorch_ntm_recipe(scale: str, seed: int) -> NTMConfig:
+    """The training recipe of loudinthecloud/pytorch-ntm's copy task on our NTM: one sequence per
+    update, RMSProp (lr 1e-4, momentum 0.9, alpha 0.95), every gradient component clipped to [-10, 10],
+    the mean binary cross-entropy as the loss, lengths 1-20 from the start and a constant rate."""
+    b = budget(scale)
+    return NTMConfig(
+        task="copy",
+        seed=seed,
+        steps=b["recipe_steps"],
+        batch_size=1,
+        optimizer="rmsprop",
+        lr=1e-4,
+        momentum=0.9,
+        clip=10.0,
+        clip_mode="value",
+        loss="mean_bce",
+        max_len=b["max_len"],
+        log_every=b["recipe_log"],
+        checkpoint_every=2000,
+        eval_size=b["eval_size"],
+        compile=b["compile"],
+    )
+
+
 def plan(scale: str, seeds: int | None = None) -> list[Planned]:
-    """Every run of the chapter, keyed (task, model, seed)."""
+    """Every run of the chapter, keyed (task, model, seed); the copy NTM trained with pytorch-ntm's
+    recipe is keyed ("copy", "NTM, pytorch-ntm recipe", seed)."""
     b, seeds = budget(scale), check_seeds(seeds) or SEEDS
     runs = []
 
@@ -69,6 +95,16 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
     for seed in range(seeds):
         for model in MODELS:
             add("copy", model, seed, max_len=b["max_len"])
+    for seed in range(seeds):
+        runs.append(
+            Planned(
+                CHAPTER,
+                f"copy-ntm_pytorch_ntm_recipe-seed{seed}",
+                ("copy", "NTM, pytorch-ntm recipe", seed),
+                NTMTask(),
+                pytorch_ntm_recipe(scale, seed),
+            )
+        )
     for seed in range(b["other_seeds"]):
         for model in MODELS:
             add("repeat_copy", model, seed, max_len=b["repeat"][0], max_repeats=b["repeat"][1])

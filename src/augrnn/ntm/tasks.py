@@ -32,6 +32,9 @@ class NTMConfig(TrainConfig):
     item_len: int = bounded(3, 1, 20)
     curriculum: int = bounded(0, 0)  # steps over which max_len (max_items) grows from min to max
     eval_size: int = bounded(64, 1, 4096)
+    # "bits": the paper's cost, summed over the output bits (in bits); "mean_bce": binary cross-entropy
+    # averaged over the output bits, as pytorch-ntm trains (the metric `cost` stays in bits).
+    loss: str = choice("bits", ("bits", "mean_bce"))
 
     def __post_init__(self):
         super().__post_init__()
@@ -173,6 +176,9 @@ class NTMTask:
     def loss(self, model, b, cfg):
         logits = model(b["x"])
         cost = bits_per_sequence(logits, b)
+        if cfg.loss == "mean_bce":
+            per_bit = F.binary_cross_entropy_with_logits(logits, b["y"], reduction="none").mean(-1)
+            return (per_bit * b["mask"]).sum() / b["mask"].sum(), {"cost": cost}
         return cost, {"cost": cost}
 
     def eval_sizes(self, cfg):
