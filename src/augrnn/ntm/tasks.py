@@ -201,10 +201,49 @@ class NTMTask:
 # --- analysis for the chapter ---------------------------------------------------------------------
 
 
-def sequences_to_converge(metrics, threshold: float = 0.1, column: str = "test_cost"):
-    """Training sequences seen when the held-out cost first fell below `threshold` (NaN if never)."""
+def sequences_to_converge(metrics, threshold: float = 0.1, column: str = "test_cost", at: str = "examples"):
+    """Training sequences seen (or another column of the metrics, `at`: "step", "seconds") when the
+    held-out cost first fell below `threshold` (NaN if never)."""
     hit = metrics[metrics[column] < threshold]
-    return float(hit["examples"].iloc[0]) if len(hit) else float("nan")
+    return float(hit[at].iloc[0]) if len(hit) else float("nan")
+
+
+def worst_after(metrics, below: float = 1.0, column: str = "test_cost") -> float:
+    """The highest held-out cost after the cost first fell below `below` bits (NaN if it never did):
+    a run that has learnt the task and then collapses shows a large value here."""
+    hit = (metrics[column] < below).to_numpy().nonzero()[0]
+    return float(metrics[column].iloc[hit[0] :].max()) if len(hit) else float("nan")
+
+
+def recipe_summary(runs: dict, threshold: float = 0.1):
+    """One row per copy-task recipe (model label), mean and sd over seeds: updates, sequences and
+    training seconds until the held-out cost first fell below `threshold` bits, the worst cost after
+    first reaching 1 bit, and the final cost. `runs` maps (task, model, seed) -> run. Runs stored
+    before the metrics kept `seconds` get the run's wall time in proportion to the steps."""
+    import pandas as pd
+
+    rows = []
+    for (task, model, seed), r in runs.items():
+        if task != "copy" or not model.startswith("NTM"):
+            continue
+        m = r.metrics
+        if "seconds" not in m:
+            m = m.assign(seconds=r.provenance["wall_time_s"] * m["step"] / r.config.steps)
+        rows.append(
+            {
+                "recipe": model,
+                "seed": seed,
+                "batch": r.config.batch_size,
+                "updates": sequences_to_converge(m, threshold, at="step"),
+                "sequences": sequences_to_converge(m, threshold),
+                "seconds": sequences_to_converge(m, threshold, at="seconds"),
+                "worst cost after 1 bit": worst_after(m),
+                "final cost": float(m["test_cost"].iloc[-1]),
+                "threads": r.provenance["hardware"].get("torch_threads"),
+                "compiled": bool(r.provenance["config"].get("compile", False)),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 @torch.no_grad()
