@@ -11,7 +11,7 @@ CFG = LookupConfig(steps=40, batch_size=16, lr=3e-3, log_every=5, checkpoint_eve
 def test_same_seed_same_numbers():
     a = train.fit(Lookup(), CFG, None, progress=False).metrics
     b = train.fit(Lookup(), CFG, None, progress=False).metrics
-    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(train.numbers(a), train.numbers(b))
     c = train.fit(Lookup(), CFG.replace(seed=1), None, progress=False).metrics
     assert not a["loss"].equals(c["loss"])
 
@@ -23,7 +23,7 @@ def test_interrupted_run_resumes_to_the_same_metrics(tmp_path):
     assert (tmp_path / "cut" / train.CHECKPOINT).exists()
     assert pd.read_csv(tmp_path / "cut" / train.METRICS)["step"].max() == 20
     resumed = train.fit(Lookup(), CFG, tmp_path / "cut", progress=False)
-    pd.testing.assert_frame_equal(whole.metrics, resumed.metrics)
+    pd.testing.assert_frame_equal(train.numbers(whole.metrics), train.numbers(resumed.metrics))
     for k, v in whole.model.state_dict().items():
         assert torch.equal(v, resumed.model.state_dict()[k]), k
     # finished: the checkpoint is gone, no temporary files are left behind
@@ -38,13 +38,13 @@ def test_checkpoint_of_another_config_is_not_resumed(tmp_path):
     other = CFG.replace(lr=1e-3)
     run = train.fit(Lookup(), other, tmp_path, progress=False)
     fresh = train.fit(Lookup(), other, None, progress=False)
-    pd.testing.assert_frame_equal(run.metrics, fresh.metrics)
+    pd.testing.assert_frame_equal(train.numbers(run.metrics), train.numbers(fresh.metrics))
 
 
 def test_finished_run_is_reused_only_for_the_same_fingerprint(tmp_path):
     done = train.fit(Lookup(), CFG, tmp_path, progress=False)
     again = train.load_run(Lookup(), CFG, tmp_path)
-    pd.testing.assert_frame_equal(done.metrics, again.metrics)
+    pd.testing.assert_frame_equal(train.numbers(done.metrics), train.numbers(again.metrics))
     assert again.provenance["wall_time_s"] > 0
     assert set(again.provenance) >= {"commit", "config", "seed", "hardware", "versions", "wall_time_s"}
     assert train.load_run(Lookup(), CFG.replace(steps=41), tmp_path) is None
@@ -70,7 +70,9 @@ def test_interrupted_run_with_warmdown_and_gradient_noise_resumes_exactly(tmp_pa
     whole = train.fit(Lookup(), cfg, None, progress=False)
     with pytest.raises(train.Interrupted):
         train.fit(Lookup(), cfg, tmp_path, progress=False, stop_at=33)
-    pd.testing.assert_frame_equal(whole.metrics, train.fit(Lookup(), cfg, tmp_path, progress=False).metrics)
+    pd.testing.assert_frame_equal(
+        train.numbers(whole.metrics), train.numbers(train.fit(Lookup(), cfg, tmp_path, progress=False).metrics)
+    )
 
 
 def test_stored_run_is_reused_after_a_config_gains_a_field_at_its_default(tmp_path):
@@ -82,7 +84,7 @@ def test_stored_run_is_reused_after_a_config_gains_a_field_at_its_default(tmp_pa
     record["fingerprint"] = "from-an-older-version"
     (tmp_path / train.PROVENANCE).write_text(json.dumps(record))
     again = train.load_run(Lookup(), CFG, tmp_path)
-    pd.testing.assert_frame_equal(done.metrics, again.metrics)
+    pd.testing.assert_frame_equal(train.numbers(done.metrics), train.numbers(again.metrics))
     assert train.load_run(Lookup(), CFG.replace(grad_noise=0.1), tmp_path) is None
     assert train.load_run(Lookup(), CFG.replace(lr=0.5), tmp_path) is None
     assert train.load_run(Lookup(), CFG.replace(device="cpu", checkpoint_every=3), tmp_path) is not None

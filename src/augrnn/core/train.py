@@ -221,6 +221,14 @@ def same_experiment(stored: dict, cfg: Config) -> bool:
     return set(stored) <= {f.name for f in dataclasses.fields(cfg)}
 
 
+TIMING = ("seconds",)  # metrics columns that measure the machine, not the model
+
+
+def numbers(metrics: pd.DataFrame) -> pd.DataFrame:
+    """A run's metrics without its timing columns: what must be equal for the same seed and config."""
+    return metrics.drop(columns=[c for c in TIMING if c in metrics.columns])
+
+
 def stored_as(record: dict, cfg: Config) -> bool:
     """Whether a stored run's provenance record is a run of `cfg` (the reuse rule)."""
     return record.get("fingerprint") == cfg.fingerprint() or same_experiment(record["config"], cfg)
