@@ -6,16 +6,9 @@ from types import ModuleType
 
 from ..act import experiments as act
 from ..attention import experiments as attention
-from ..core.config import ConfigError
 from ..ntm import experiments as ntm
 from ..programmer import experiments as programmer
 from ..soft_lookup import experiments as soft_lookup
 
 # Chapter name (its notebook in book/ and its folder in data/results/) -> its experiments module.
 CHAPTERS: dict[str, ModuleType] = {m.CHAPTER: m for m in (soft_lookup, ntm, attention, act, programmer)}
-
-
-def experiments(chapter: str) -> ModuleType:
-    if chapter not in CHAPTERS:
-        raise ConfigError(f"chapter = {chapter!r} is not allowed; choose one of {', '.join(map(repr, CHAPTERS))}")
-    return CHAPTERS[chapter]

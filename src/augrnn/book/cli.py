@@ -14,7 +14,7 @@ import sys
 
 from ..core.config import SCALES, ConfigError
 from ..core.runs import run, run_dir, select
-from .chapters import CHAPTERS, experiments
+from .chapters import CHAPTERS
 
 
 def main(argv=None) -> int:
@@ -31,7 +31,7 @@ def main(argv=None) -> int:
             p.add_argument("--retrain", action="store_true", help="train even where a stored result matches")
     args = ap.parse_args(argv)
     try:
-        chosen = select(experiments(args.chapter).plan(args.scale, args.seeds), args.only, args.seed)
+        chosen = select(CHAPTERS[args.chapter].plan(args.scale, args.seeds), args.only, args.seed)
     except ConfigError as e:
         ap.error(str(e))
     for p in chosen:

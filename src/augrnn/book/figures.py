@@ -7,7 +7,11 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import torch
 
+from ..attention.digit_strips import EOS, strip_batch
+from ..attention.speech import speech_batch
+from ..attention.translation import pad
 from ..ntm.tasks import sample_batch
+from ..programmer import arithmetic, tables
 from . import plots
 
 # --- NTM ------------------------------------------------------------------------------------------
@@ -113,8 +117,6 @@ def alignment_examples(test) -> list[int]:
 
 def translation_alignments(model, data, max_out: int = 60):
     """Bahdanau's fig. 3 for our model: one heatmap per chosen test sentence (source x output)."""
-    from ..attention.translation import pad
-
     for i in alignment_examples(data["test"]):
         src = data["test"][i][0]
         out, weights = model.translate(pad([data["src"].encode(src)]), [len(src)], max_out)
@@ -134,8 +136,6 @@ def translation_alignments(model, data, max_out: int = 60):
 
 def speech_attention(model, cfg, n_digits: int = 3, seed: int = 3, path=None):
     """The spectrogram of one held-out utterance above the speller's attention over its frames."""
-    from ..attention.speech import speech_batch
-
     b = speech_batch(cfg, 1, torch.Generator().manual_seed(seed), "cpu", "test", n_digits, path=path)
     out, w = model.transcribe(b["x"], b["len"], n_digits + 1)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 4.5), gridspec_kw={"height_ratios": [1, 1.2]})
@@ -156,8 +156,6 @@ def speech_attention(model, cfg, n_digits: int = 3, seed: int = 3, path=None):
 
 def strip_attention(model, cfg, n_digits: int = 4, seed: int = 11):
     """One held-out strip, with the attention over its regions at each emitted token."""
-    from ..attention.digit_strips import EOS, strip_batch
-
     b = strip_batch(cfg, 1, torch.Generator().manual_seed(seed), "cpu", "test", n_digits)
     out, w = model.read(b["x"], n_digits + 1)
     fig, axes = plt.subplots(1, out.shape[1], figsize=(3 * out.shape[1], 1.6), squeeze=False)
@@ -181,8 +179,6 @@ def strip_attention(model, cfg, n_digits: int = 4, seed: int = 11):
 @torch.no_grad()
 def arithmetic_programs(model, shown):
     """Operation distributions per step (rows) for each expression in `shown` (one panel each)."""
-    from ..programmer import arithmetic
-
     _, p_steps = model(arithmetic.encode(shown), torch.zeros(len(shown), 3))
     fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 3.2))
     for ax, expr, p in zip(axes, shown, p_steps):
@@ -201,8 +197,6 @@ def arithmetic_programs(model, shown):
 def table_programs(g: dict, picks):
     """The Distill figure for the table model: operation and column distributions per step of each
     picked question of a gallery (`augrnn.programmer.analysis.gallery`)."""
-    from ..programmer import tables
-
     b, out = g["batch"], g["out"]
     fig, axes = plt.subplots(len(picks), 2, figsize=(12, 2.4 * len(picks)), gridspec_kw={"width_ratios": [3, 1]})
     for row, i in enumerate(picks):
