@@ -1,6 +1,9 @@
 """The training step of each chapter's main experiments, as `fit` runs it (batch, loss, backward,
 clipping, optimiser), eager and with the experiment's torch.compile (where it has one). Configs are
-the full-scale plans' own. Rounds alternate between the modes; medians are printed.
+the full-scale plans' own. Every round trains a fresh model from the same initialisation for the same
+number of steps on the same batches, so each round (and each checkout) does the same work: a model
+whose cost depends on what it has learnt (ACT's ponder steps) is timed on the same trajectory.
+Rounds alternate between the modes; medians are printed.
 
     .venv/bin/python benchmarks/train_step.py [--only ntm/copy ...] [--threads 1] [--rounds 3] [--record]
 
@@ -19,19 +22,20 @@ from augrnn.core.devices import pick_device, step_generator
 from augrnn.core.train import make_optimizer
 from timing import record
 
-# (chapter, planned run) -> label: one representative run per experiment
+# (chapter, planned run) -> (label, timed steps): one representative run per experiment
 RUNS = {
-    ("ntm", "copy-ntm-seed0"): "ntm/copy",
-    ("act", "tau0.001-seed0"): "act/parity",
-    ("neural_programmer", "tables-c3-t4-seed0"): "programmer/tables",
-    ("neural_programmer", "arithmetic-seed0"): "programmer/arithmetic",
-    ("attention", "translation-attention-seed0"): "attention/translation",
-    ("attention", "strips-attention-seed0"): "attention/strips",
-    ("attention", "speech-attention-seed0"): "attention/speech",
+    ("ntm", "copy-ntm-seed0"): ("ntm/copy", 40),
+    ("act", "tau0.001-seed0"): ("act/parity", 400),
+    ("neural_programmer", "tables-c3-t4-seed0"): ("programmer/tables", 100),
+    ("neural_programmer", "arithmetic-seed0"): ("programmer/arithmetic", 300),
+    ("attention", "translation-attention-seed0"): ("attention/translation", 10),
+    ("attention", "strips-attention-seed0"): ("attention/strips", 100),
+    ("attention", "speech-attention-seed0"): ("attention/speech", 10),
 }
 
 
-def steps_per_second(experiment, cfg, model, device, seconds, first_step):
+def steps_per_second(experiment, cfg, model, device, steps, first_step):
+    """Steps per second over `steps` steps from `first_step`, after one untimed warm-up step."""
     opt = make_optimizer(cfg, model.parameters())
     step = first_step
 
@@ -46,11 +50,10 @@ def steps_per_second(experiment, cfg, model, device, seconds, first_step):
         step += 1
 
     one()  # warm-up (compiles where compiled)
-    t0, n = time.perf_counter(), 0
-    while time.perf_counter() - t0 < seconds:
+    t0 = time.perf_counter()
+    for _ in range(steps):
         one()
-        n += 1
-    return n / (time.perf_counter() - t0)
+    return steps / (time.perf_counter() - t0)
 
 
 def main():
@@ -58,7 +61,7 @@ def main():
     ap.add_argument("--only", nargs="*", default=None, help="labels, e.g. ntm/copy act/parity")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--scale-steps", type=float, default=1.0, help="multiply every experiment's timed steps")
     ap.add_argument("--first-step", type=int, default=2000, help="the step whose batches are timed (curricula)")
     ap.add_argument("--no-compile", action="store_true")
     ap.add_argument("--record", action="store_true", help="keep the results in data/results/benchmarks.json")
@@ -68,7 +71,7 @@ def main():
     print(f"device={device} threads={torch.get_num_threads()} torch={torch.__version__}")
     print(f"{'experiment':24s} {'batch':>5s} {'eager steps/s':>14s} {'compiled':>10s} {'ratio':>6s}")
     rows = []
-    for (chapter, name), label in RUNS.items():
+    for (chapter, name), (label, steps) in RUNS.items():
         if args.only and label not in args.only:
             continue
         planned = next(p for p in CHAPTERS[chapter].plan("full") if p.name == name)
@@ -76,16 +79,15 @@ def main():
         modes = {"eager": None}
         if not args.no_compile and hasattr(exp, "compile_model"):
             modes["compiled"] = exp.compile_model
-        models = {}
-        for mode, compile_ in modes.items():
-            torch.manual_seed(0)
-            models[mode] = exp.build_model(cfg).to(device).train()
-            if compile_:
-                compile_(models[mode])
+        steps = max(1, round(steps * args.scale_steps))
         rates = {m: [] for m in modes}
         for _ in range(args.rounds):
-            for mode in modes:
-                rates[mode].append(steps_per_second(exp, cfg, models[mode], device, args.seconds, args.first_step))
+            for mode, compile_ in modes.items():
+                torch.manual_seed(0)
+                model = exp.build_model(cfg).to(device).train()
+                if compile_:
+                    compile_(model)
+                rates[mode].append(steps_per_second(exp, cfg, model, device, steps, args.first_step))
         med = {m: statistics.median(v) for m, v in rates.items()}
         comp = med.get("compiled")
         ratio = f"{comp / med['eager']:5.2f}x" if comp else "   -"
