@@ -8,7 +8,6 @@ import pandas as pd
 
 from ..core.config import ConfigError, check_scale, check_seeds
 from ..core.runs import run_plan
-from ..core.train import Run
 
 
 def check_parameters(scale, retrain=False, seeds=None, **paths) -> None:
@@ -30,10 +29,13 @@ def train(plan, scale: str, retrain: bool = False) -> dict:
     return run_plan(plan, scale, retrain=retrain)
 
 
-def metrics_table(runs: dict[str, Run]) -> pd.DataFrame:
-    """All runs' metrics in one long table, with the run's label and seed as columns."""
+def metrics_table(runs) -> pd.DataFrame:
+    """All runs' metrics in one long table, with the run's label and seed as columns.
+
+    runs: (label, run) pairs, or a dict {label: run}. Pairs let several seeds share a label (a
+    dict keyed by label would keep only the last seed of each)."""
     frames = []
-    for label, r in runs.items():
+    for label, r in runs.items() if isinstance(runs, dict) else runs:
         df = r.metrics.copy()
         df.insert(0, "run", label)
         df.insert(1, "seed", r.config.seed)
@@ -42,8 +44,13 @@ def metrics_table(runs: dict[str, Run]) -> pd.DataFrame:
 
 
 def mean_sd(values) -> str:
-    """'mean ± sd (n=k)' for a headline number over seeds."""
-    s = pd.Series(list(values), dtype=float)
+    """'mean ± sd (n=k)' for a headline number over seeds. Missing values (NaN: e.g. a threshold a
+    seed never reached) are left out of the mean and counted: 'never (0 of 3)', '... (2 of 3)'."""
+    all_ = pd.Series(list(values), dtype=float)
+    s = all_.dropna()
+    n = f"n={len(s)}" if len(s) == len(all_) else f"{len(s)} of {len(all_)}"
+    if len(s) == 0:
+        return f"never ({n})"
     if len(s) == 1:
-        return f"{s.iloc[0]:.3g} (n=1)"
-    return f"{s.mean():.3g} ± {s.std(ddof=1):.2g} (n={len(s)})"
+        return f"{s.iloc[0]:.3g} ({n})"
+    return f"{s.mean():.3g} ± {s.std(ddof=1):.2g} ({n})"

@@ -17,10 +17,10 @@ SEEDS = 3
 BUDGETS = {
     "smoke": dict(copy_steps=120, other_steps=60, batch=16, curriculum=60, max_len=5, log_every=20,
                   eval_size=16, lengths=[5, 10, 20], other_seeds=1, repeat=(3, 3), items=3, compile=False,
-                  recipe_steps=60, recipe_log=20),
+                  recipe_steps=60, recipe_log=20, small_batches=[4]),
     "full": dict(copy_steps=6000, other_steps=2000, batch=32, curriculum=1000, max_len=20, log_every=100,
                  eval_size=64, lengths=[10, 20, 30, 50, 120], other_seeds=1, repeat=(5, 5), items=6,
-                 compile=True, recipe_steps=40000, recipe_log=500),
+                 compile=True, recipe_steps=40000, recipe_log=500, small_batches=[1, 8]),
 }
 # fmt: on
 MODELS = {"NTM": "ntm", "LSTM": "lstm"}
@@ -78,7 +78,8 @@ def pytorch_ntm_recipe(scale: str, seed: int) -> NTMConfig:
 
 def plan(scale: str, seeds: int | None = None) -> list[Planned]:
     """Every run of the chapter, keyed (task, model, seed); the copy NTM trained with pytorch-ntm's
-    recipe is keyed ("copy", "NTM, pytorch-ntm recipe", seed)."""
+    recipe is keyed ("copy", "NTM, pytorch-ntm recipe", seed), and with our recipe at a smaller batch
+    (the one ingredient changed; the same number of updates) ("copy", "NTM, batch n", seed)."""
     b, seeds = budget(scale), check_seeds(seeds) or SEEDS
     runs = []
 
@@ -106,6 +107,12 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
                 pytorch_ntm_recipe(scale, seed),
             )
         )
+    for n in b["small_batches"]:
+        for seed in range(seeds):
+            cfg = config(scale, "copy", "NTM", seed, max_len=b["max_len"]).replace(batch_size=n)
+            runs.append(
+                Planned(CHAPTER, f"copy-ntm_batch{n}-seed{seed}", ("copy", f"NTM, batch {n}", seed), NTMTask(), cfg)
+            )
     for seed in range(b["other_seeds"]):
         for model in MODELS:
             add("repeat_copy", model, seed, max_len=b["repeat"][0], max_repeats=b["repeat"][1])
@@ -135,7 +142,9 @@ def setup(scale: str) -> dict[str, str]:
         "optimiser": f"{copy.optimizer.capitalize()}, lr {copy.lr:g} for NTM and LSTM, falling linearly to 0 over the "
         f"last {copy.warmdown:.0%} of steps",
         "gradient clipping": f"gradient norm clipped at {copy.clip:g}",
-        "batch size": str(copy.batch_size),
+        "batch size": f"{copy.batch_size}; copy also at "
+        + " and ".join(str(n) for n in budget(scale)["small_batches"])
+        + " with the rest of the recipe unchanged",
         "lengths": f"copy {copy.min_len}–{copy.max_len}; repeat copy length {rc.min_len}–{rc.max_len} and repeats "
         f"1–{rc.max_repeats} (to fit the budget); recall {ar.min_items}–{ar.max_items} items; drawn per "
         f"batch, the maximum growing over the first {copy.curriculum} steps",

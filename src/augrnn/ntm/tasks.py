@@ -215,11 +215,12 @@ def worst_after(metrics, below: float = 1.0, column: str = "test_cost") -> float
     return float(metrics[column].iloc[hit[0] :].max()) if len(hit) else float("nan")
 
 
-def recipe_summary(runs: dict, threshold: float = 0.1):
-    """One row per copy-task recipe (model label), mean and sd over seeds: updates, sequences and
-    training seconds until the held-out cost first fell below `threshold` bits, the worst cost after
-    first reaching 1 bit, and the final cost. `runs` maps (task, model, seed) -> run. Runs stored
-    before the metrics kept `seconds` get the run's wall time in proportion to the steps."""
+def recipe_summary(runs: dict, thresholds=(1.0, 0.1)):
+    """One row per copy-task run of the NTM (recipe = model label, seed): updates, sequences and
+    training seconds until the held-out cost first fell below each threshold (bits per sequence;
+    NaN if it never did), the worst cost after first reaching 1 bit, and the final cost. `runs` maps
+    (task, model, seed) -> run. Runs stored before the metrics kept `seconds` get the run's wall time
+    in proportion to the steps."""
     import pandas as pd
 
     rows = []
@@ -234,9 +235,11 @@ def recipe_summary(runs: dict, threshold: float = 0.1):
                 "recipe": model,
                 "seed": seed,
                 "batch": r.config.batch_size,
-                "updates": sequences_to_converge(m, threshold, at="step"),
-                "sequences": sequences_to_converge(m, threshold),
-                "seconds": sequences_to_converge(m, threshold, at="seconds"),
+                **{
+                    f"{what} to {t:g} bit": sequences_to_converge(m, t, at=at)
+                    for t in thresholds
+                    for what, at in (("updates", "step"), ("sequences", "examples"), ("seconds", "seconds"))
+                },
                 "worst cost after 1 bit": worst_after(m),
                 "final cost": float(m["test_cost"].iloc[-1]),
                 "threads": r.provenance["hardware"].get("torch_threads"),
