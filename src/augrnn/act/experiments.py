@@ -1,21 +1,28 @@
-"""The ACT chapter's runs: parity at 8 bits over a grid of time penalties, and larger inputs.
+"""The ACT chapter's runs: parity at 8 bits over a grid of time penalties, parity against input size
+at a fixed budget, and the logic task.
 
-Headline runs (no ACT, and ACT at each tau) get `seeds` seeds; the larger-input runs one seed each.
+Headline runs (no ACT and ACT at each tau on parity; parity at each input size) get `seeds` seeds.
 """
 
 from __future__ import annotations
 
 from ..core.config import check_scale, check_seeds
 from ..core.experiment import Planned
+from .logic import Logic, LogicConfig
 from .parity import Parity, ParityConfig
 
 CHAPTER = "act"
 SEEDS = 3
-TAUS = (1e-4, 1e-3, 1e-2, 1e-1)
+# Nine values of the paper's grid i x 10^-j spanning 1e-4 to 1e-1 (the paper: all forty, 20 networks each).
+TAUS = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 3e-2, 1e-1)
+LOGIC_TAUS = (1e-2,)  # so far (the paper: "virtually zero" error for tau <= 0.01); 1e-3 and 0.1 are next
+LOGIC_SEEDS = 1  # so far: one network per setting (an ACT run takes about 45 minutes on 2 cores)
 # fmt: off
 BUDGETS = {
-    "smoke": dict(bits=8, steps=300, log_every=50, eval_size=512, larger=[12], larger_steps=200),
-    "full": dict(bits=8, steps=10000, log_every=250, eval_size=4096, larger=[16, 64], larger_steps=20000),
+    "smoke": dict(bits=8, steps=300, log_every=50, eval_size=512, sizes=[8, 12], sizes_steps=200,
+                  logic_steps=30, logic_length=3, logic_log=10),
+    "full": dict(bits=8, steps=10000, log_every=250, eval_size=4096, sizes=[8, 16, 32, 64], sizes_steps=20000,
+                 logic_steps=10000, logic_length=10, logic_log=250),
 }
 # fmt: on
 
@@ -38,7 +45,8 @@ def base(scale: str) -> ParityConfig:
 
 
 def plan(scale: str, seeds: int | None = None) -> list[Planned]:
-    """Keys ("none", seed) for the RNN without ACT, (tau, seed) with it, ("bits", n) for larger inputs."""
+    """Keys ("none", seed) for the RNN without ACT, (tau, seed) with it, ("bits", n, seed) for the
+    input sizes at a fixed budget, ("logic", tau or "none", seed) for the logic task."""
     b, cfg, seeds = budget(scale), base(scale), check_seeds(seeds) or SEEDS
     runs = [
         Planned(CHAPTER, f"taunone-seed{s}", ("none", s), Parity(), cfg.replace(model={"act": "none"}, tau=0.0, seed=s))
@@ -52,27 +60,62 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
     runs += [
         Planned(
             CHAPTER,
-            f"bits{n}-tau0.001-seed0",
-            ("bits", n),
+            f"bits{n}-tau0.001-seed{s}",
+            ("bits", n, s),
             Parity(),
-            cfg.replace(bits=n, tau=1e-3, steps=b["larger_steps"]),
+            cfg.replace(bits=n, tau=1e-3, steps=b["sizes_steps"], seed=s),
         )
-        for n in b["larger"]
+        for n in b["sizes"]
+        for s in range(seeds)
+    ]
+    logic = logic_base(scale)
+    runs += [
+        Planned(
+            CHAPTER,
+            f"logic-tau{tau}-seed{s}",
+            ("logic", tau, s),
+            Logic(),
+            logic.replace(model={"act": "none"}, tau=0.0, seed=s) if tau == "none" else logic.replace(tau=tau, seed=s),
+        )
+        for tau in ("none", *LOGIC_TAUS)
+        for s in range(min(seeds, LOGIC_SEEDS))
     ]
     return runs
 
 
+def logic_base(scale: str) -> LogicConfig:
+    """The logic task (paper, sec. 3.2): LSTM of 128 cells. Batch 128 and lr 1e-3 (the paper: 16 and
+    1e-4 on 16 Hogwild threads) and the step cap M = 20 (the paper: 100) are ours, for the budget."""
+    b = budget(scale)
+    return LogicConfig(
+        steps=b["logic_steps"],
+        batch_size=128,
+        lr=1e-3,
+        max_length=b["logic_length"],
+        model={"max_steps": 20},
+        log_every=b["logic_log"],
+        checkpoint_every=1000,
+        eval_size=min(2048, b["eval_size"]),
+    )
+
+
 def setup(scale: str) -> dict[str, str]:
     """Our side of the chapter's setup table, read from the plan's configs."""
-    b, cfg = budget(scale), base(scale)
+    b, cfg, lg = budget(scale), base(scale), logic_base(scale)
     m = cfg.model
     return {
-        "input size": f"{cfg.bits} for the sweep; {', '.join(map(str, b['larger']))} in one run each",
+        "input size": f"{cfg.bits} for the sweep; {', '.join(map(str, b['sizes']))} at τ = 0.001",
         "network": f"the same: simple RNN, {m.hidden} tanh units, one sigmoid output; one step per sequence",
         "epsilon, step cap": f"ε = {m.eps:g}, M = {m.max_steps}, halting bias 1",
         "optimiser": f"{cfg.optimizer.capitalize()}, lr {cfg.lr:g}, gradient norm clipped at {cfg.clip:g}; one process",
         "batch size": str(cfg.batch_size),
-        "training": f"{cfg.steps:,} steps ({cfg.steps * cfg.batch_size:,} sequences); larger inputs "
-        f"{b['larger_steps']:,} steps",
+        "training": f"{cfg.steps:,} steps ({cfg.steps * cfg.batch_size:,} sequences); input sizes "
+        f"{b['sizes_steps']:,} steps each",
         "sweep": f"τ in {{{', '.join(f'{t:g}' for t in TAUS)}}}, {SEEDS} networks per τ; and no ACT",
+        "logic: data": f"1-{lg.max_length} vectors of 102 elements, 1-10 gates each",
+        "logic: network": f"LSTM of {lg.model.hidden} cells, one sigmoid output per vector; "
+        f"M = {lg.model.max_steps}, ε = {lg.model.eps:g}",
+        "logic: training": f"{lg.optimizer.capitalize()}, lr {lg.lr:g}, batch {lg.batch_size}, {lg.steps:,} steps "
+        f"({lg.steps * lg.batch_size:,} sequences); τ in {{{', '.join(f'{t:g}' for t in LOGIC_TAUS)}}} and no ACT, "
+        f"{LOGIC_SEEDS} network(s) each",
     }

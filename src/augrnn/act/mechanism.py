@@ -33,11 +33,13 @@ def halting_weights(h: torch.Tensor, eps: float = 0.01):
 
 
 class ACTCell(nn.Module):
-    """Wraps a recurrent cell `cell(input, state) -> state` (e.g. nn.RNNCell, nn.GRUCell).
+    """Wraps a recurrent cell `cell(input, state) -> state` (e.g. nn.RNNCell, nn.GRUCell, nn.LSTMCell).
 
-    forward(x B x I, state B x H) -> (mean state B x H, ponder cost B, details dict). The inner
-    steps run batched for the whole batch until every sample has halted (or `max_steps`); a sample
-    that has halted keeps its output while the others go on pondering, since its later weights are 0.
+    forward(x B x I, state) -> (mean state, ponder cost B, details dict). The state is a tensor B x H
+    or, for an LSTM, the tuple (h, c); the halting unit reads h (the first element), and the mean
+    state is the halting-weighted mean of every element (eq. 9). The inner steps run batched for the
+    whole batch until every sample has halted (or `max_steps`); a sample that has halted keeps its
+    output while the others go on pondering, since its later weights are 0.
     """
 
     def __init__(self, cell: nn.Module, hidden: int, max_steps: int = 20, eps: float = 0.01, halt_bias: float = 1.0):
@@ -47,15 +49,16 @@ class ACTCell(nn.Module):
         # Graves (sec. 2): a positive initial halting bias makes the first updates ponder little.
         nn.init.constant_(self.halt.bias, halt_bias)
 
-    def forward(self, x: torch.Tensor, state: torch.Tensor):
+    def forward(self, x: torch.Tensor, state):
         flag = torch.zeros(x.shape[0], 1, device=x.device, dtype=x.dtype)
         states, halts = [], []
         total = torch.zeros(x.shape[0], device=x.device, dtype=x.dtype)
         for n in range(self.max_steps):
             # The binary flag marks the first inner step (sec. 2), so the cell knows a new input came.
             state = self.cell(torch.cat([x, flag + (n == 0)], dim=-1), state)
-            h = torch.sigmoid(self.halt(state)).squeeze(-1)
-            states.append(state)
+            parts = state if isinstance(state, tuple) else (state,)
+            h = torch.sigmoid(self.halt(parts[0])).squeeze(-1)
+            states.append(parts)
             halts.append(h)
             total = total + h
             # One host check per inner step lets the batch stop as soon as every sample has halted.
@@ -63,5 +66,6 @@ class ACTCell(nn.Module):
                 break
         h = torch.stack(halts, dim=-1)  # B x K
         p, steps, remainder = halting_weights(h, self.eps)
-        mean_state = (p.unsqueeze(-1) * torch.stack(states, dim=1)).sum(1)
+        mean = tuple((p.unsqueeze(-1) * torch.stack(part, dim=1)).sum(1) for part in zip(*states))
+        mean_state = mean if isinstance(state, tuple) else mean[0]
         return mean_state, steps + remainder, {"h": h, "p": p, "steps": steps, "remainder": remainder}

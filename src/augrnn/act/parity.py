@@ -26,13 +26,16 @@ class ParityConfig(TrainConfig):
     bits: int = bounded(64, 1, 1024)
     model: ParityModelConfig = nested(ParityModelConfig)
     tau: float = bounded(1e-3, 0.0, 10.0)  # time penalty: the ponder cost's weight in the loss (eq. 12)
+    # Ours, not the paper's: steps over which the largest number of non-zero elements grows from 1 to
+    # `bits` (0: every count from the start, as in the paper).
+    curriculum: int = bounded(0, 0)
     eval_size: int = bounded(2048, 1, 1 << 20)
 
 
-def parity_batch(cfg: ParityConfig, batch: int, g: torch.Generator, device):
-    """A vector of `bits` elements, a random number 1..bits of them set to +1 or -1 at random
+def parity_batch(cfg: ParityConfig, batch: int, g: torch.Generator, device, most: int | None = None):
+    """A vector of `bits` elements, a random number 1..bits (1..most) of them set to +1 or -1 at random
     positions, the rest 0; the target is 1 when the number of +1 entries is odd."""
-    count = torch.randint(1, cfg.bits + 1, (batch, 1), generator=g, device=device)
+    count = torch.randint(1, (most or cfg.bits) + 1, (batch, 1), generator=g, device=device)
     order = torch.rand(batch, cfg.bits, generator=g, device=device).argsort(-1)
     chosen = order < count  # `count` positions, uniformly placed
     signs = torch.randint(0, 2, (batch, cfg.bits), generator=g, device=device) * 2 - 1
@@ -70,7 +73,14 @@ class Parity:
         return ParityNet(cfg.model, cfg.bits)
 
     def batch(self, cfg, step, g, device):
-        return parity_batch(cfg, cfg.batch_size, g, device)
+        return parity_batch(cfg, cfg.batch_size, g, device, most=self.most(cfg, step))
+
+    @staticmethod
+    def most(cfg, step) -> int:
+        """The largest number of non-zero elements at this step (the curriculum, if any)."""
+        if not cfg.curriculum:
+            return cfg.bits
+        return 1 + round((cfg.bits - 1) * min(1.0, step / cfg.curriculum))
 
     def loss(self, model, b, cfg):
         logits, ponder, _ = model(b["x"])

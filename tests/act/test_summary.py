@@ -1,0 +1,26 @@
+from types import SimpleNamespace
+
+import pandas as pd
+
+from augrnn.act import experiments
+from augrnn.act.summary import ours_for_the_paper
+from augrnn.book.plots import reference
+
+
+def fake(error, ponder):
+    return SimpleNamespace(metrics=pd.DataFrame({"test_error": [0.5, error], "test_ponder": [1.0, ponder]}))
+
+
+def test_every_full_scale_run_meets_its_row_of_the_paper():
+    """The rows the chapter compares are named as data/reference/act.csv names them, so none is
+    silently left without the paper's value."""
+    keys = [p.key for p in experiments.plan("full")]
+    sweep = {k: fake(0.0, 3.0) for k in keys if k[0] not in ("bits", "logic")}
+    sizes = {k[1:]: fake(0.5, 3.0) for k in keys if k[0] == "bits"}
+    logic = {k[1:]: fake(0.1, 2.0) for k in keys if k[0] == "logic"}
+    ours = ours_for_the_paper(sweep, sizes, logic)
+    errors = set(ours[ours["metric"] == "test error"]["experiment"])
+    paper = set(reference("act")["experiment"])
+    missing = sorted(errors - paper - {"logic / ACT tau=0.1"})  # the paper states no logic number at 0.1
+    assert missing == []
+    assert ours.groupby(["experiment", "metric"]).size().max() == experiments.SEEDS
