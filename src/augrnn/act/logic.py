@@ -84,16 +84,18 @@ def logic_batch(cfg: LogicConfig, batch: int, g: torch.Generator, device) -> dic
     x[:, 0, 0] = b0.float()  # later vectors show b0 as zero
     x[:, :, 1] = b1.float()
     x[:, :, 2:] = (F.one_hot(gates, CHUNK) * used[..., None]).flatten(2).float()
-    y = torch.zeros(batch, T, dtype=torch.long, device=device)
-    prev = b0
+    # Every vector's chain of gates at once, for both values its carried bit b0 may take (B x T x 2);
+    # the carry itself then needs only one pass over the vectors.
+    q = torch.arange(2, device=device).expand(batch, T, 2)  # b_{i-1}, starting at b0 = 0 or 1
+    p = b1[..., None].expand(batch, T, 2)  # b_i
+    for i in range(CHUNKS):
+        keep = used[:, :, i, None]
+        q, p = torch.where(keep, p, q), torch.where(keep, gate(gates[:, :, i, None], p, q), p)
+    targets, prev = [], b0
     for t in range(T):
-        q, p = prev, b1[:, t]  # b_{i-1}, b_i
-        for i in range(CHUNKS):
-            new = gate(gates[:, t, i], p, q)
-            keep = used[:, t, i]
-            q, p = torch.where(keep, p, q), torch.where(keep, new, p)
-        y[:, t] = p
-        prev = p
+        prev = p[:, t].gather(1, prev[:, None]).squeeze(1)
+        targets.append(prev)
+    y = torch.stack(targets, 1)
     mask = torch.arange(T, device=device) < lengths[:, None]
     return {"x": x, "y": y.float(), "mask": mask, "lengths": lengths}
 
@@ -146,17 +148,14 @@ class Logic:
         task = (F.binary_cross_entropy_with_logits(logits, b["y"], reduction="none") * mask).sum(1).mean()
         cost = (ponder * mask).sum(1).mean()
         loss = task + (cfg.tau * cost if cfg.model.act == "act" else 0.0)
-        return loss, {
-            "loss": task,
-            "error": sequence_errors(logits, b).float().mean(),
-            "ponder": (ponder * mask).sum() / mask.sum(),
-        }
+        return loss, {"loss": task, **scores(logits, ponder, b)}
 
     def evaluate(self, model, cfg, device):
         b = logic_batch(cfg, cfg.eval_size, fixed_generator(27_182, device), device)
-        logits, ponder = model(b["x"])
-        mask = b["mask"].float()
-        return {
-            "test_error": float(sequence_errors(logits, b).float().mean()),
-            "test_ponder": float((ponder * mask).sum() / mask.sum()),
-        }
+        return {f"test_{k}": float(v) for k, v in scores(*model(b["x"]), b).items()}
+
+
+def scores(logits, ponder, b) -> dict:
+    """Sequence error rate and mean ponder cost per real vector."""
+    mask = b["mask"].float()
+    return {"error": sequence_errors(logits, b).float().mean(), "ponder": (ponder * mask).sum() / mask.sum()}
