@@ -15,12 +15,22 @@ def test_every_full_scale_run_meets_its_row_of_the_paper():
     """The rows the chapter compares are named as data/reference/act.csv names them, so none is
     silently left without the paper's value."""
     keys = [p.key for p in experiments.plan("full")]
-    sweep = {k: fake(0.0, 3.0) for k in keys if k[0] not in ("bits", "logic")}
+    sweep = {k: fake(0.0, 3.0) for k in keys if k[0] not in ("bits", "logic", "long")}
     sizes = {k[1:]: fake(0.5, 3.0) for k in keys if k[0] == "bits"}
     logic = {k[1:]: fake(0.1, 2.0) for k in keys if k[0] == "logic"}
-    ours = ours_for_the_paper(sweep, sizes, logic)
+    long = {k[1:]: fake(0.0, 2.5) for k in keys if k[0] == "long"}
+    ours = ours_for_the_paper(sweep, sizes, logic, long)
+    assert {"parity, 4x the updates / ACT tau=0.03", "logic / no ACT"} <= set(ours["experiment"])
     errors = set(ours[ours["metric"] == "test error"]["experiment"])
     paper = set(reference("act")["experiment"])
     missing = sorted(errors - paper - {"logic / ACT tau=0.1"})  # the paper states no logic number at 0.1
     assert missing == []
     assert ours.groupby(["experiment", "metric"]).size().max() == experiments.SEEDS
+
+
+def test_updates_to_a_threshold_is_the_first_logged_step_below_it_or_nan():
+    from augrnn.act.summary import updates_to
+
+    run = lambda errors: SimpleNamespace(metrics=pd.DataFrame({"step": [100, 200, 300], "test_error": errors}))
+    t = updates_to({(0.01, 0): run([0.4, 0.01, 0.2]), (0.1, 0): run([0.4, 0.3, 0.2])}).set_index("tau")
+    assert t.loc[0.01, "updates"] == 200 and pd.isna(t.loc[0.1, "updates"])

@@ -19,11 +19,24 @@ def final(runs: dict) -> pd.DataFrame:
     )
 
 
-def ours_for_the_paper(sweep: dict, sizes: dict, logic: dict) -> pd.DataFrame:
+def updates_to(runs: dict, threshold: float = 0.05) -> pd.DataFrame:
+    """One row per run {(tau, seed): run}: the first logged update at which its held-out error is
+    below `threshold` (NaN if it never is)."""
+    rows = []
+    for (tau, seed), r in runs.items():
+        below = r.metrics[r.metrics["test_error"] < threshold]["step"]
+        rows.append(
+            {"tau": tau, "model": label(tau), "seed": seed, "updates": below.min() if len(below) else float("nan")}
+        )
+    return pd.DataFrame(rows)
+
+
+def ours_for_the_paper(sweep: dict, sizes: dict, logic: dict, long: dict | None = None) -> pd.DataFrame:
     """One row per (experiment, metric, seed), named as the rows of data/reference/act.csv: the parity
-    sweep, the 64-element parity runs and the logic runs."""
+    sweep, the 64-element parity runs, the logic runs and the failing taus at 4x the budget."""
     groups = [
         ("parity", sweep),
+        ("parity, 4x the updates", long or {}),
         ("parity, 64 elements", {(1e-3, s): r for (n, s), r in sizes.items() if n == 64}),
         ("logic", logic),
     ]

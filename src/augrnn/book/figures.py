@@ -156,27 +156,40 @@ def speech_attention(model, cfg, n_digits: int = 3, seed: int = 3, path=None):
 
 def strip_attention(model, cfg, n_digits: int = 4, seed: int = 11):
     """One held-out strip, with the attention over its regions at each emitted token."""
+    return strip_readers_attention({"": model}, cfg, n_digits, seed)
+
+
+def strip_readers_attention(models: dict, cfg, n_digits: int = 4, seed: int = 11):
+    """The same held-out strip read by each model (a row per model, named by its key): the
+    attention weights over the regions at each emitted token. A hard reader reads the region of
+    largest weight."""
     b = strip_batch(cfg, 1, torch.Generator().manual_seed(seed), "cpu", "test", n_digits)
-    out, w = model.read(b["x"], n_digits + 1)
-    fig, axes = plt.subplots(1, out.shape[1], figsize=(3 * out.shape[1], 1.6), squeeze=False)
-    for t, ax in enumerate(axes[0]):
-        ax.imshow(b["x"][0, 0], cmap="gray_r")
-        heat = w[0, t].reshape(2, -1)
-        ax.imshow(
-            torch.nn.functional.interpolate(heat[None, None], size=b["x"].shape[-2:], mode="nearest")[0, 0],
-            cmap="autumn",
-            alpha=0.45,
-        )
-        token = int(out[0, t])
-        ax.set_title("emits " + ("</s>" if token == EOS else str(token)))
-        ax.axis("off")
+    steps = n_digits + 1
+    fig, axes = plt.subplots(len(models), steps, figsize=(3 * steps, 1.7 * len(models)), squeeze=False)
+    for row, (name, model) in zip(axes, models.items()):
+        out, w = model.read(b["x"], steps)
+        for t, ax in enumerate(row):
+            ax.axis("off")
+            if t >= out.shape[1]:
+                continue
+            ax.imshow(b["x"][0, 0], cmap="gray_r")
+            heat = w[0, t].reshape(2, -1)
+            ax.imshow(
+                torch.nn.functional.interpolate(heat[None, None], size=b["x"].shape[-2:], mode="nearest")[0, 0],
+                cmap="autumn",
+                alpha=0.45,
+            )
+            token = int(out[0, t])
+            ax.set_title(
+                ("</s>" if token == EOS else str(token))
+                if name == ""
+                else f"{name}: " + ("</s>" if token == EOS else str(token)),
+                fontsize=9,
+            )
+    fig.tight_layout()
     return fig
 
 
-# --- Neural Programmer ----------------------------------------------------------------------------
-
-
-@torch.no_grad()
 def arithmetic_programs(model, shown):
     """Operation distributions per step (rows) for each expression in `shown` (one panel each)."""
     _, p_steps = model(arithmetic.encode(shown), torch.zeros(len(shown), 3))
@@ -232,3 +245,36 @@ def act_halting(model, probe: dict, n: int = 6):
     )
     fig.tight_layout()
     return {"N": info["steps"].int().tolist(), "R": [round(float(r), 3) for r in info["remainder"]]}
+
+
+def act_against_tau(final_parity):
+    """Figs. 4-5 of Graves 2016: final error and ponder cost against tau, one dot per network and
+    the mean over seeds; the no-ACT mean as a dashed line. final_parity: `act.summary.final`."""
+    act_rows = final_parity[final_parity["tau"] != "none"].astype({"tau": float})
+    none = final_parity[final_parity["tau"] == "none"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+    for ax, col, name in [(axes[0], "test_error", "error"), (axes[1], "test_ponder", "ponder cost N + R")]:
+        ax.scatter(act_rows["tau"], act_rows[col], alpha=0.5)
+        means = act_rows.groupby("tau")[col].mean()
+        ax.plot(means.index, means.values, marker="o", label="ACT (mean over seeds)")
+        ax.axhline(none[col].mean(), ls="--", color="gray", label="no ACT")
+        ax.set_xscale("log")
+        ax.set_xlabel("time penalty tau")
+        ax.set_ylabel(name)
+        ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def act_tradeoff(final_parity):
+    """Error against ponder cost, one point per trained network, coloured by tau."""
+    act_rows = final_parity[final_parity["tau"] != "none"].astype({"tau": float})
+    none = final_parity[final_parity["tau"] == "none"]
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for tau, group in act_rows.groupby("tau"):
+        ax.scatter(group["test_ponder"], group["test_error"], label=f"tau={tau:g}")
+    ax.scatter(none["test_ponder"], none["test_error"], marker="x", color="black", label="no ACT")
+    ax.set_xlabel("mean ponder cost")
+    ax.set_ylabel("held-out error")
+    ax.legend(frameon=False, fontsize=8, ncol=2)
+    return fig
