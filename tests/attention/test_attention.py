@@ -72,3 +72,27 @@ def test_general_scores_by_hand():
     k = torch.tensor([[[1.0, 0.0, 1.0]]])
     w = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 3.0]])  # q W = [1, 2, 6]
     assert torch.allclose(general_scores(q, k, w), torch.tensor([[[7.0]]]))
+
+
+def test_hard_attend_draws_slots_in_proportion_to_the_weights():
+    from augrnn.attention.mechanism import hard_attend
+
+    weights = torch.tensor([[[0.1, 0.0, 0.6, 0.3]]]).expand(20000, 1, 4)
+    values = torch.eye(4).expand(20000, 4, 4)
+    noise = torch.rand(20000, 1, 4, generator=torch.Generator().manual_seed(0))
+    ctx, onehot, logp = hard_attend(weights, values, noise)
+    share = onehot.mean((0, 1))
+    assert torch.allclose(share, torch.tensor([0.1, 0.0, 0.6, 0.3]), atol=0.015) and share[1] == 0
+    assert torch.equal(ctx, onehot)  # the context is the one value read
+    assert torch.allclose(logp.exp(), (weights * onehot).sum(-1))
+
+
+def test_coverage_penalty_by_hand():
+    from augrnn.attention.mechanism import coverage_penalty
+
+    # two steps over three slots: slot sums 1.0, 0.5, 0.5 -> 0 + 0.25 + 0.25
+    w = torch.tensor([[[1.0, 0.0, 0.0], [0.0, 0.5, 0.5]]])
+    assert torch.allclose(coverage_penalty(w), torch.tensor(0.5))
+    # a padding step counts for nothing; a padding slot is left out
+    assert torch.allclose(coverage_penalty(w, steps=torch.tensor([[True, False]])), torch.tensor(2.0))
+    assert torch.allclose(coverage_penalty(w, slots=torch.tensor([[True, True, False]])), torch.tensor(0.25))

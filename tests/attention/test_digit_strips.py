@@ -3,7 +3,7 @@ import torch
 
 from augrnn.attention.digit_strips import EOS, DigitStrips, StripConfig, strip_batch
 from augrnn.core.config import ConfigError
-from augrnn.core.train import fit, numbers
+from augrnn.core.train import Interrupted, fit, numbers
 from augrnn.datasets.digits import digit_images
 
 
@@ -35,8 +35,39 @@ def test_reader_attends_over_regions_and_trains_deterministically():
     cfg = StripConfig(steps=6, batch_size=8, log_every=3, eval_size=20, model={"channels": 8, "hidden": 16})
     model = DigitStrips().build_model(cfg)
     b = strip_batch(cfg, 2, torch.Generator().manual_seed(1), "cpu", n_digits=4)
-    logits, weights = model(b["x"], b["y"])
+    logits, weights, _ = model(b["x"], b["y"])
     assert logits.shape == (2, 5, 12) and weights.shape == (2, 5, 2 * 8)
     assert torch.allclose(weights.sum(-1), torch.ones(2, 5))
     a = fit(DigitStrips(), cfg, None, progress=False).metrics
     assert numbers(a).equals(numbers(fit(DigitStrips(), cfg, None, progress=False).metrics))
+
+
+def test_hard_reader_trains_by_reinforce_deterministically_and_resumes_its_baseline(tmp_path):
+    cfg = StripConfig(
+        steps=6,
+        batch_size=8,
+        log_every=3,
+        eval_size=20,
+        checkpoint_every=3,
+        model={"channels": 8, "hidden": 16, "read": "hard"},
+    )
+    b = strip_batch(cfg, 8, torch.Generator().manual_seed(1), "cpu", n_digits=3)
+    assert b["noise"].shape == (8, 4, 12) and b["expected"].dtype == torch.bool
+    a = fit(DigitStrips(), cfg, None, progress=False)
+    assert float(a.model.baseline) < 0  # a running mean of log-likelihoods
+    assert {"test_sequence_accuracy", "test_sequence_accuracy_soft_read"} <= set(a.metrics.columns)
+    assert numbers(a.metrics).equals(numbers(fit(DigitStrips(), cfg, None, progress=False).metrics))
+    # interrupted after the first checkpoint and resumed: the same numbers (the baseline is saved)
+    with pytest.raises(Interrupted):
+        fit(DigitStrips(), cfg, tmp_path / "run", progress=False, stop_at=3)
+    resumed = fit(DigitStrips(), cfg, tmp_path / "run", progress=False)
+    assert numbers(resumed.metrics).equals(numbers(a.metrics))
+
+
+def test_coverage_penalty_is_logged_and_hard_without_attention_is_refused():
+    cfg = StripConfig(
+        steps=2, batch_size=4, log_every=1, eval_size=10, coverage=1.0, model={"channels": 4, "hidden": 8}
+    )
+    assert "coverage" in fit(DigitStrips(), cfg, None, progress=False).metrics.columns
+    with pytest.raises(ConfigError, match="read = 'hard' needs attention"):
+        StripConfig(model={"read": "hard", "attention": "none"})

@@ -15,15 +15,15 @@ def toy(batch=3, vocab=9, seed=0):
     return tokens, lengths
 
 
-@pytest.mark.parametrize("kind", ["additive", "dot", "general"])
+@pytest.mark.parametrize("kind", ["additive", "dot", "scaled_dot", "general"])
 def test_attention_ignores_padding_and_gradient_reaches_the_encoder(kind):
     torch.manual_seed(0)
     enc_net = TextEncoder(9, 8, 8)
-    dec = Decoder(9, enc_net.dim, embed=8, hidden=16 if kind != "dot" else enc_net.dim, attention=kind)
+    dec = Decoder(9, enc_net.dim, embed=8, hidden=16 if "dot" not in kind else enc_net.dim, attention=kind)
     tokens, lengths = toy()
     enc = enc_net(tokens, lengths)
     inputs = torch.tensor([[BOS, 4, 5, 6]] * 3)
-    logits, weights = dec(enc, inputs)
+    logits, weights, _ = dec(enc, inputs)
     assert logits.shape == (3, 4, 9) and weights.shape == (3, 4, 5)
     assert torch.all(weights[1, :, 3:] == 0) and torch.all(weights[2, :, 4:] == 0)
     assert torch.allclose(weights.sum(-1), torch.ones(3, 4))
@@ -39,7 +39,7 @@ def test_gradient_flows_to_the_annotations_only_through_the_weights_with_attenti
     for attention, expect in (("additive", True), (None, False)):
         dec = Decoder(7, 6, embed=4, hidden=5, attention=attention)
         ann.grad = None
-        logits, _ = dec(enc, torch.tensor([[BOS, 3], [BOS, 4]]))
+        logits = dec(enc, torch.tensor([[BOS, 3], [BOS, 4]])).logits
         logits.sum().backward()
         reached = ann.grad is not None and bool(ann.grad.abs().sum() > 0)
         assert reached == expect
@@ -56,10 +56,37 @@ def test_beam_of_one_is_greedy_and_a_wider_beam_scores_at_least_as_well():
 
     def logprob(seq):
         inputs = torch.cat([torch.full((3, 1), BOS), seq[:, :-1]], 1)
-        logits, _ = dec(enc, inputs)
+        logits = dec(enc, inputs).logits
         lp = torch.log_softmax(logits, -1).gather(-1, seq.unsqueeze(-1)).squeeze(-1)
         alive = torch.cumsum((seq == EOS).long(), 1) - (seq == EOS).long() == 0  # up to and incl. EOS
         return (lp * alive).sum(1)
 
     wide = dec.beam(enc, BOS, EOS, max_len=6, k=5)
     assert torch.all(logprob(wide) >= logprob(greedy) - 1e-5)
+
+
+def test_hard_decoder_reads_one_annotation_drawn_from_the_weights():
+    torch.manual_seed(0)
+    enc_net = TextEncoder(9, 8, 8)
+    dec = Decoder(9, enc_net.dim, embed=8, hidden=16, read="hard")
+    tokens, lengths = toy()
+    enc = enc_net(tokens, lengths)
+    inputs = torch.tensor([[BOS, 4, 5, 6]] * 3)
+    noise = torch.rand(3, 4, 5, generator=torch.Generator().manual_seed(1))
+    out = dec(enc, inputs, noise)
+    assert out.log_choice.shape == (3, 4) and torch.all(out.log_choice <= 0)
+    # the same noise gives the same draws; the test-time read (no noise) is the most likely slot
+    assert torch.equal(out.log_choice, dec(enc, inputs, noise).log_choice)
+    argmax = dec(enc, inputs)
+    assert torch.allclose(argmax.log_choice, argmax.weights.max(-1).values.log())
+    # the log-probability of the draw carries gradient to the scores; no padding slot is ever read
+    out.log_choice.sum().backward()
+    assert dec.attention.v.grad.abs().sum() > 0
+    assert torch.all(out.log_choice > -1e3)
+
+
+def test_hard_read_needs_a_score_function():
+    with pytest.raises(ValueError, match="read = 'hard' needs an attention"):
+        Decoder(9, 16, attention=None, read="hard")
+    with pytest.raises(ValueError, match="read = 'sideways'; choose 'soft' or 'hard'"):
+        Decoder(9, 16, read="sideways")

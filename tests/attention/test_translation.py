@@ -61,3 +61,18 @@ def test_translation_batches_and_a_few_steps_reduce_the_loss():
     assert m["loss"].iloc[-1] < m["loss"].iloc[0]
     assert 0 <= m["test_bleu"].iloc[-1] <= 100
     assert len(FRAMES) >= 8
+
+
+def test_bleu_by_length_scores_groups_and_their_sentences_without_unknown_words():
+    from augrnn.attention.translation import bleu_by_length
+
+    srcs = [["a", "b"], ["a", "zz"], ["a", "b", "c", "d"]]
+    refs = [["x", "y", "z", "w"], ["x", "y", "z", "w"], ["p", "q", "r", "s"]]
+    hyps = [["x", "y", "z", "w"], ["q", "q", "q", "q"], ["p", "q", "r", "s"]]
+    scores = {("m", 0): {"srcs": srcs, "refs": refs, "hyps": hyps}}
+    plain = bleu_by_length(scores, bins=(0, 2, 4))
+    assert list(plain["n"]) == [2, 1] and "sentences" not in plain
+    t = bleu_by_length(scores, bins=(0, 2, 4), known={"a", "b", "c", "d"}).set_index(["source length", "sentences"])
+    assert t.loc[("1-2", "all"), "n"] == 2 and t.loc[("1-2", "no unknown words"), "n"] == 1
+    assert round(t.loc[("1-2", "no unknown words"), "BLEU"], 6) == 100.0 > t.loc[("1-2", "all"), "BLEU"]
+    assert t.loc[("1-2", "all"), "unknown words per sentence"] == 0.5

@@ -13,14 +13,23 @@ from .speech import SpeechConfig, SpokenDigits
 from .translation import Translation, TranslationConfig
 
 CHAPTER = "attention"
-SEEDS = 2
+SEEDS = 3
 MODELS = {"attention": "additive", "no attention": "none"}
+# Show, Attend and Tell's other readers of the image strips, beside soft attention ("attention"):
+# soft attention with the doubly stochastic penalty (lambda = 1), and hard attention by REINFORCE.
+# Each: (short name for its folder, what it changes).
+STRIP_READS = {
+    "attention + coverage": ("coverage", dict(coverage=1.0)),
+    "hard attention": ("hard", dict(model={"read": "hard"})),
+}
 # fmt: off
 BUDGETS = {
     "smoke": dict(pairs=400, test=40, clauses=2, steps=30, batch=16, hidden=32, embed=16, log=15,
-                  strip_steps=40, speech_steps=8, speech_hidden=16, speech_eval=16, tatoeba_pairs=400),
+                  strip_steps=40, speech_steps=8, speech_hidden=16, speech_eval=16, tatoeba_pairs=400,
+                  length_test=60, cost=dict(sources=(5, 10), tokens=4, batch=4, repeats=1)),
     "full": dict(pairs=20000, test=500, clauses=4, steps=1200, batch=32, hidden=128, embed=64, log=200,
-                 strip_steps=600, speech_steps=300, speech_hidden=64, speech_eval=200, tatoeba_pairs=50000),
+                 strip_steps=2000, speech_steps=300, speech_hidden=64, speech_eval=200, tatoeba_pairs=50000,
+                 length_test=4000, cost=dict(sources=(10, 25, 50, 100, 200), tokens=50, batch=32, repeats=5)),
 }
 # fmt: on
 
@@ -46,8 +55,9 @@ def translation_config(scale: str, kind: str, seed: int) -> TranslationConfig:
 
 
 def plan(scale: str, seeds: int | None = None, fsdd: str | None = None) -> list[Planned]:
-    """Keys (task, model, seed) with task "translation", "speech" or "strips"; `fsdd`: where the
-    recordings are (else found as `augrnn.datasets.fsdd` says)."""
+    """Keys (task, model, seed) with task "translation", "speech" or "strips" (model: "attention",
+    "no attention", and for strips also the names in STRIP_READS); `fsdd`: where the recordings are
+    (else found as `augrnn.datasets.fsdd` says)."""
     b, seeds = budget(scale), check_seeds(seeds) or SEEDS
     runs = []
     for task in ("translation", "speech", "strips"):
@@ -67,18 +77,18 @@ def plan(scale: str, seeds: int | None = None, fsdd: str | None = None) -> list[
                         eval_size=b["speech_eval"],
                     )
                 else:
-                    exp = DigitStrips()
-                    cfg = StripConfig(
-                        model={"attention": kind},
-                        seed=s,
-                        steps=b["strip_steps"],
-                        batch_size=64,
-                        lr=3e-3,
-                        log_every=max(b["strip_steps"] // 3, 1),
-                        eval_size=300,
-                    )
+                    exp, cfg = DigitStrips(), strip_config(scale, s).replace(model={"attention": kind})
                 runs.append(Planned(CHAPTER, f"{task}-{name.replace(' ', '_')}-seed{s}", (task, name, s), exp, cfg))
+    for name, (short, change) in STRIP_READS.items():
+        for s in range(seeds):
+            cfg = strip_config(scale, s).replace(**change)
+            runs.append(Planned(CHAPTER, f"strips-{short}-seed{s}", ("strips", name, s), DigitStrips(), cfg))
     return runs
+
+
+def strip_config(scale: str, seed: int) -> StripConfig:
+    steps = budget(scale)["strip_steps"]
+    return StripConfig(seed=seed, steps=steps, batch_size=64, lr=3e-3, log_every=max(steps // 10, 1), eval_size=300)
 
 
 def tatoeba_plan(scale: str, path, seeds: int | None = None) -> list[Planned]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import torch
+from torch.nn import functional as F
 
 
 def dot_scores(query: torch.Tensor, keys: torch.Tensor, scale: bool = True) -> torch.Tensor:
@@ -52,3 +53,40 @@ def attend(scores: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None
     else:
         weights = torch.softmax(scores, dim=-1)
     return weights @ values, weights
+
+
+def hard_attend(weights: torch.Tensor, values: torch.Tensor, uniform: torch.Tensor):
+    """Hard attention (Xu et al. 2015, sec. 4.1): read one slot, drawn from the attention weights.
+
+    weights: B x Q x N (rows sum to 1), values: B x N x V, uniform: B x Q x N noise in (0, 1) that
+    picks the slot by the Gumbel-max trick (so the draw is a function of the batch's noise and the
+    same on every device). Returns (context B x Q x V, one-hot choice B x Q x N, log-probability of
+    the choice B x Q). A slot of weight zero is never drawn.
+    """
+    gumbel = -torch.log(-torch.log(uniform.clamp(1e-20, 1 - 1e-7)))
+    logw = weights.clamp_min(1e-30).log()
+    pick = (logw + gumbel).argmax(-1, keepdim=True)  # B x Q x 1
+    onehot = F.one_hot(pick.squeeze(-1), weights.shape[-1]).to(values.dtype)
+    return onehot @ values, onehot, logw.gather(-1, pick).squeeze(-1)
+
+
+def coverage_penalty(
+    weights: torch.Tensor, steps: torch.Tensor | None = None, slots: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Xu et al.'s doubly stochastic regularisation: sum over slots of (1 - sum over steps of the
+    weight)^2, so that every slot is attended to about once over the whole output.
+
+    weights: B x T x N, steps: B x T, True for real output steps; slots: B x N, True for real slots
+    (padding is left out of both). Returns the mean over the batch.
+    """
+    if steps is not None:
+        weights = weights * steps.unsqueeze(-1).to(weights.dtype)
+    gap = (1 - weights.sum(1)) ** 2  # B x N
+    if slots is not None:
+        gap = gap * slots.to(gap.dtype)
+    return gap.sum(-1).mean()
+
+
+def entropy(weights: torch.Tensor) -> torch.Tensor:
+    """Entropy of each attention distribution: B x Q x N -> B x Q (0 log 0 = 0)."""
+    return -(weights * weights.clamp_min(1e-30).log()).sum(-1)

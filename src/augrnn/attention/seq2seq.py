@@ -14,7 +14,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .mechanism import additive_scores, attend, dot_scores, general_scores
+from .mechanism import additive_scores, attend, dot_scores, general_scores, hard_attend
+
+SCORES = ("additive", "dot", "scaled_dot", "general")
 
 # The digit tasks (speech, image strips) share one vocabulary: tokens 0-9 are the digits.
 DIGIT_BOS, DIGIT_EOS, DIGIT_VOCAB = 10, 11, 12
@@ -30,6 +32,12 @@ def sequence_loss(logits: torch.Tensor, targets: torch.Tensor, ignore_index: int
     return F.cross_entropy(logits.transpose(1, 2), targets, ignore_index=ignore_index)
 
 
+class Decoded(NamedTuple):
+    logits: torch.Tensor  # B x T x V
+    weights: torch.Tensor  # B x T x N, the attention distributions (zeros without attention)
+    log_choice: torch.Tensor | None  # B x T, hard attention: log-probability of the slot read
+
+
 class Encoded(NamedTuple):
     annotations: torch.Tensor  # B x N x D
     mask: torch.Tensor  # B x N, True where real
@@ -37,13 +45,15 @@ class Encoded(NamedTuple):
 
 
 class Attention(nn.Module):
-    """Score functions: 'additive' (Bahdanau), 'dot' and 'general' (Luong et al. 2015)."""
+    """Score functions: 'additive' (Bahdanau), 'dot' and 'general' (Luong et al. 2015), and
+    'scaled_dot' (dot / sqrt(D), Vaswani et al. 2017). Luong's 'concat', v^T tanh(W [h_t; h_s]), is
+    the additive score with W = [W_a, U_a] split in two, so it is not a separate kind here."""
 
     def __init__(self, kind: str, query_dim: int, key_dim: int, attn_dim: int = 64):
         super().__init__()
-        if kind not in ("additive", "dot", "general"):
-            raise ValueError(f"attention = {kind!r}; choose 'additive', 'dot' or 'general'")
-        if kind == "dot" and query_dim != key_dim:
+        if kind not in SCORES:
+            raise ValueError(f"attention = {kind!r}; choose one of {', '.join(map(repr, SCORES))}")
+        if kind in ("dot", "scaled_dot") and query_dim != key_dim:
             raise ValueError(f"'dot' attention needs query_dim == key_dim, got {query_dim} and {key_dim}")
         self.kind = kind
         if kind == "additive":
@@ -64,16 +74,32 @@ class Attention(nn.Module):
         elif self.kind == "general":
             scores = general_scores(q, prepared, self.weight)
         else:
-            scores = dot_scores(q, prepared, scale=False)
+            scores = dot_scores(q, prepared, scale=self.kind == "scaled_dot")
         context, weights = attend(scores, annotations, mask)
         return context.squeeze(1), weights.squeeze(1)
 
 
 class Decoder(nn.Module):
+    """`read` "soft" takes the weighted sum of the annotations; "hard" reads one annotation drawn
+    from the weights (Xu et al. 2015): a draw per step when given noise (training), the most likely
+    annotation otherwise. `expected` (B, bool) makes a hard decoder read softly for those sequences:
+    Xu et al. sec. 4.1 do so for half the images in training, and their code reads softly at test."""
+
     def __init__(
-        self, vocab: int, annot_dim: int, embed: int = 64, hidden: int = 128, attention: str | None = "additive"
+        self,
+        vocab: int,
+        annot_dim: int,
+        embed: int = 64,
+        hidden: int = 128,
+        attention: str | None = "additive",
+        read: str = "soft",
     ):
         super().__init__()
+        if read not in ("soft", "hard"):
+            raise ValueError(f"read = {read!r}; choose 'soft' or 'hard'")
+        if read == "hard" and attention is None:
+            raise ValueError("read = 'hard' needs an attention score function, got attention = None")
+        self.read = read
         self.embed = nn.Embedding(vocab, embed)
         self.init = nn.Linear(annot_dim, hidden)
         self.attention = Attention(attention, hidden, annot_dim) if attention else None
@@ -84,36 +110,51 @@ class Decoder(nn.Module):
         prepared = self.attention.prepare(enc.annotations) if self.attention else None
         return torch.tanh(self.init(enc.summary)), prepared
 
-    def step(self, prev_tokens, state, prepared, enc: Encoded):
+    def step(self, prev_tokens, state, prepared, enc: Encoded, noise=None, expected=None):
+        """One output step. noise: B x N uniform noise (hard attention in training) or None.
+        Returns logits, state, weights (B x N or None) and the log-probability of the hard read."""
         emb = self.embed(prev_tokens)
-        if self.attention is not None:
-            context, weights = self.attention(state, prepared, enc.annotations, enc.mask)
-        else:
+        log_choice = None
+        if self.attention is None:
             context, weights = enc.summary, None
+        else:
+            context, weights = self.attention(state, prepared, enc.annotations, enc.mask)
+            if self.read == "hard":
+                if noise is None:  # the most likely annotation
+                    noise = torch.full_like(weights, 0.5)  # equal noise: the Gumbel-max is the argmax
+                hard, _, log_choice = hard_attend(weights.unsqueeze(1), enc.annotations, noise.unsqueeze(1))
+                hard, log_choice = hard.squeeze(1), log_choice.squeeze(1)
+                context = hard if expected is None else torch.where(expected.unsqueeze(1), context, hard)
         state = self.cell(torch.cat([emb, context], -1), state)
         logits = self.out(torch.cat([state, context, emb], -1))
-        return logits, state, weights
+        return logits, state, weights, log_choice
 
-    def forward(self, enc: Encoded, inputs):
-        """Teacher forcing: inputs B x T (BOS, y_1, ..., y_{T-1}) -> logits B x T x V, weights B x T x N."""
+    def forward(self, enc: Encoded, inputs, noise=None, expected=None) -> Decoded:
+        """Teacher forcing: inputs B x T (BOS, y_1, ..., y_{T-1}); for hard attention, noise B x T x N
+        and `expected` B (see the class)."""
         state, prepared = self.start(enc)
-        logits, weights = [], []
+        logits, weights, logp = [], [], []
         for t in range(inputs.shape[1]):
-            lg, state, w = self.step(inputs[:, t], state, prepared, enc)
+            noise_t = None if noise is None else noise[:, t]
+            lg, state, w, lp = self.step(inputs[:, t], state, prepared, enc, noise_t, expected)
             logits.append(lg)
             weights.append(w if w is not None else enc.mask.new_zeros(enc.mask.shape, dtype=lg.dtype))
-        return torch.stack(logits, 1), torch.stack(weights, 1)
+            logp.append(lp)
+        log_choice = torch.stack(logp, 1) if self.read == "hard" else None
+        return Decoded(torch.stack(logits, 1), torch.stack(weights, 1), log_choice)
 
     @torch.no_grad()
-    def greedy(self, enc: Encoded, bos: int, eos: int, max_len: int):
-        """Most likely token at each step; stops early once every sequence has emitted EOS."""
+    def greedy(self, enc: Encoded, bos: int, eos: int, max_len: int, soft_read: bool = False):
+        """Most likely token at each step; stops early once every sequence has emitted EOS.
+        soft_read: a hard decoder reads the expectation instead of the most likely annotation."""
         b = enc.summary.shape[0]
         state, prepared = self.start(enc)
         tok = torch.full((b,), bos, dtype=torch.long, device=enc.summary.device)
         done = torch.zeros(b, dtype=torch.bool, device=tok.device)
+        expected = torch.ones_like(done) if soft_read else None
         out, weights = [], []
         for _ in range(max_len):
-            lg, state, w = self.step(tok, state, prepared, enc)
+            lg, state, w, _ = self.step(tok, state, prepared, enc, None, expected)
             tok = torch.where(done, torch.full_like(tok, eos), lg.argmax(-1))
             out.append(tok)
             if w is not None:
@@ -139,7 +180,7 @@ class Decoder(nn.Module):
         base = (torch.arange(b, device=device) * k).unsqueeze(1)
         tokens, parents = [], []
         for _ in range(max_len):
-            lg, state, _ = self.step(tok, state, prepared, enc_k)
+            lg, state, _, _ = self.step(tok, state, prepared, enc_k)
             logp = F.log_softmax(lg, -1)
             vocab = logp.shape[-1]
             finished = torch.full_like(logp, float("-inf"))

@@ -176,7 +176,7 @@ class SpokenDigits:
         return speech_batch(cfg, cfg.batch_size, g, device, path=self.path)
 
     def loss(self, model, b, cfg):
-        logits, _ = model(b["x"], b["len"], b["y"])
+        logits = model(b["x"], b["len"], b["y"]).logits
         loss = sequence_loss(logits, b["y"])
         return loss, {"loss": loss}
 

@@ -167,7 +167,7 @@ class Translation:
         return {"src": src[idx, : max(src_len)], "len": src_len, "tgt": tgt[idx, : max(tgt_len[r] for r in rows)]}
 
     def loss(self, model, b, cfg):
-        logits, _ = model(b["src"], b["len"], b["tgt"])
+        logits = model(b["src"], b["len"], b["tgt"]).logits
         loss = sequence_loss(logits, b["tgt"], ignore_index=PAD)
         return loss, {"loss": loss}
 
@@ -209,20 +209,31 @@ def bleu_scores(model, cfg, device, n=None, beam=None, path=None) -> dict:
     }
 
 
-def bleu_by_length(scores: dict, bins=(0, 15, 30, 45, 60, 200)):
+def bleu_by_length(scores: dict, bins=(0, 15, 30, 45, 60, 200), known=None):
     """BLEU per source-length group: scores maps (model, seed) to `bleu_scores` results; one row per
-    model, seed and group with its sentence count (Bahdanau fig. 2)."""
+    model, seed and group with its sentence count (Bahdanau fig. 2). With `known` (the source
+    vocabulary), each group is also scored on its sentences without unknown words alone (column
+    "sentences": "all" or "no unknown words"), and rows give the unknown words per sentence."""
     import pandas as pd
     import sacrebleu
 
     rows = []
     for (name, seed), s in scores.items():
         lengths = [len(x) for x in s["srcs"]]
+        unknown = [sum(w not in known for w in x) for x in s["srcs"]] if known is not None else None
         for lo, hi in zip(bins[:-1], bins[1:]):
-            idx = [i for i, n in enumerate(lengths) if lo < n <= hi]
-            if idx:
+            group = [i for i, n in enumerate(lengths) if lo < n <= hi]
+            subsets = {"all": group}
+            if known is not None:
+                subsets["no unknown words"] = [i for i in group if unknown[i] == 0]
+            for subset, idx in subsets.items():
+                if not idx:
+                    continue
                 b = sacrebleu.corpus_bleu(
                     [" ".join(s["hyps"][i]) for i in idx], [[" ".join(s["refs"][i]) for i in idx]], tokenize="none"
                 ).score
-                rows.append({"model": name, "seed": seed, "source length": f"{lo + 1}-{hi}", "BLEU": b, "n": len(idx)})
+                row = {"model": name, "seed": seed, "source length": f"{lo + 1}-{hi}", "BLEU": b, "n": len(idx)}
+                if known is not None:
+                    row |= {"sentences": subset, "unknown words per sentence": sum(unknown[i] for i in idx) / len(idx)}
+                rows.append(row)
     return pd.DataFrame(rows)

@@ -75,13 +75,15 @@ def summarise(values: pd.Series) -> dict:
 
 
 def compare_table(
-    ours: pd.DataFrame, reference: pd.DataFrame, *, on=("experiment", "metric"), digits=3
+    ours: pd.DataFrame, reference: pd.DataFrame, *, on=("experiment", "metric"), digits=3, paper_rows=False
 ) -> pd.DataFrame:
     """Paper beside ours.
 
     ours: one row per seed, with the `on` columns and `value`.
     reference: rows of data/reference/*.csv (`on` columns, value, source, certainty).
     Returns one row per `on` key: the paper's value and source, our mean ± sd over seeds, min-max, n.
+    paper_rows: also keep the paper's rows we have no number for (a metric we do not measure
+    gets a row of its own rather than sharing one with a different metric of ours).
     """
     on = list(on)
     agg = ours.groupby(on, sort=False)["value"].apply(lambda v: pd.Series(summarise(v))).unstack()
@@ -97,8 +99,9 @@ def compare_table(
     ref = reference.set_index(on)[["value", "source", "certainty"]] if len(reference) else None
     if ref is not None:
         ref = ref.rename(columns={"value": "paper"})
-        table = ref.join(table, how="right")
+        table = ref.join(table, how="outer" if paper_rows else "right", sort=False)
         table["paper"] = table["paper"].fillna("–")
+        table["seeds"] = table["seeds"].fillna(0).astype(int)
         table = table.fillna("")
         table = table[["paper", "ours (mean ± sd)", "ours (min–max)", "seeds", "source", "certainty"]]
     return table
