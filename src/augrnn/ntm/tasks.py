@@ -17,11 +17,12 @@ from torch.nn import functional as F
 from ..core.config import ConfigError, TrainConfig, bounded, choice, nested
 from ..core.devices import fixed_generator
 from .model import NTM, NTMModelConfig, build
+from .more_tasks import ngram_batch, optimal_ngram_bits, priority_sort_batch
 
 
 @dataclass(frozen=True)
 class NTMConfig(TrainConfig):
-    task: str = choice("copy", ("copy", "repeat_copy", "associative_recall"))
+    task: str = choice("copy", ("copy", "repeat_copy", "associative_recall", "ngrams", "priority_sort"))
     model: NTMModelConfig = nested(NTMModelConfig)
     bits: int = bounded(8, 1, 64)
     min_len: int = bounded(1, 1, 1000)
@@ -30,6 +31,10 @@ class NTMConfig(TrainConfig):
     min_items: int = bounded(2, 2, 100)  # associative recall
     max_items: int = bounded(6, 2, 100)
     item_len: int = bounded(3, 1, 20)
+    ngram_context: int = bounded(5, 1, 12)  # dynamic N-grams: bits of context (6-grams: 5)
+    ngram_len: int = bounded(200, 2, 10000)  # bits per sequence
+    sort_items: int = bounded(20, 1, 1000)  # priority sort: vectors in, and the top `sort_keep` out
+    sort_keep: int = bounded(16, 1, 1000)
     curriculum: int = bounded(0, 0)  # steps over which max_len (max_items) grows from min to max
     eval_size: int = bounded(64, 1, 4096)
     # "bits": the paper's cost, summed over the output bits (in bits); "mean_bce": binary cross-entropy
@@ -42,6 +47,10 @@ class NTMConfig(TrainConfig):
             raise ConfigError(f"NTMConfig.min_len = {self.min_len} must be <= max_len = {self.max_len}")
         if self.min_items > self.max_items:
             raise ConfigError(f"NTMConfig.min_items = {self.min_items} must be <= max_items = {self.max_items}")
+        if self.sort_keep > self.sort_items:
+            raise ConfigError(f"NTMConfig.sort_keep = {self.sort_keep} must be <= sort_items = {self.sort_items}")
+        if self.ngram_len <= self.ngram_context:
+            raise ConfigError(f"NTMConfig.ngram_len = {self.ngram_len} must be > ngram_context = {self.ngram_context}")
 
 
 def channels(cfg: NTMConfig) -> tuple[int, int]:
@@ -50,7 +59,9 @@ def channels(cfg: NTMConfig) -> tuple[int, int]:
         return cfg.bits + 1, cfg.bits
     if cfg.task == "repeat_copy":
         return cfg.bits + 2, cfg.bits + 1
-    return cfg.bits + 2, cfg.bits
+    if cfg.task == "ngrams":
+        return 1, 1
+    return cfg.bits + 2, cfg.bits  # associative recall, priority sort
 
 
 # --- generators -----------------------------------------------------------------------------------
@@ -135,6 +146,10 @@ def sample_batch(cfg: NTMConfig, batch: int, g, device, step: int | None = None,
         n = size or rng.randint(cfg.min_len, ceiling(cfg.min_len, cfg.max_len))
         reps = rng.randint(1, cfg.max_repeats)
         return repeat_copy_batch(cfg, batch, n, reps, g, device)
+    if cfg.task == "ngrams":
+        return ngram_batch(batch, size or cfg.ngram_len, cfg.ngram_context, g, device)
+    if cfg.task == "priority_sort":
+        return priority_sort_batch(batch, size or cfg.sort_items, cfg.sort_keep, cfg.bits, g, device)
     n = size or rng.randint(cfg.min_items, ceiling(cfg.min_items, cfg.max_items))
     return recall_batch(cfg, batch, n, g, device)
 
@@ -184,18 +199,25 @@ class NTMTask:
     def eval_sizes(self, cfg):
         if cfg.task == "associative_recall":
             return list(range(cfg.min_items, cfg.max_items + 1))
+        if cfg.task == "ngrams":
+            return [cfg.ngram_len]
+        if cfg.task == "priority_sort":
+            return [cfg.sort_items]
         return sorted({cfg.min_len, (cfg.min_len + cfg.max_len) // 2, cfg.max_len})
 
     def evaluate(self, model, cfg, device, sizes=None):
         """Held-out cost and perfect-sequence share on a fixed set, over the training range."""
-        costs, perfect = [], []
+        costs, perfect, scores = [], [], {}
         for size in sizes or self.eval_sizes(cfg):
             g = fixed_generator(7_000_000 + size, device)
             b = sample_batch(cfg, cfg.eval_size, g, device, size=size)
             logits = model(b["x"])
             costs.append(bits_per_sequence(logits, b))
             perfect.append((bit_errors(logits, b) == 0).float().mean())
-        return {"test_cost": float(torch.stack(costs).mean()), "test_perfect": float(torch.stack(perfect).mean())}
+            if cfg.task == "ngrams":  # the Bayesian optimum's cost on the same sequences (eq. 10)
+                scores["test_optimal_cost"] = float(optimal_ngram_bits(b["x"][..., 0], cfg.ngram_context).mean())
+        scores |= {"test_cost": float(torch.stack(costs).mean()), "test_perfect": float(torch.stack(perfect).mean())}
+        return scores
 
 
 # --- analysis for the chapter ---------------------------------------------------------------------
