@@ -74,3 +74,12 @@ def test_both_tasks_train_through_fit_and_ngrams_report_the_optimum():
     assert float(m["test_cost"].iloc[-1]) > 0
     with pytest.raises(ConfigError, match="sort_keep = 21 must be <= sort_items = 20"):
         NTMConfig(task="priority_sort", sort_keep=21)
+
+
+def test_normalised_repeat_channel_has_mean_0_and_variance_1_over_the_counts():
+    from augrnn.ntm.tasks import NTMConfig, repeat_signal
+
+    cfg = NTMConfig(task="repeat_copy", repeat_channel="normalised", max_repeats=10)
+    values = torch.tensor([repeat_signal(cfg, r) for r in range(1, 11)], dtype=torch.float64)
+    assert abs(float(values.mean())) < 1e-9 and abs(float(values.var(unbiased=False)) - 1) < 1e-9
+    assert repeat_signal(NTMConfig(task="repeat_copy", max_repeats=10), 5) == 0.5  # the old default

@@ -28,6 +28,9 @@ class NTMConfig(TrainConfig):
     min_len: int = bounded(1, 1, 1000)
     max_len: int = bounded(20, 1, 1000)  # copy: sequence length; repeat copy: too
     max_repeats: int = bounded(10, 1, 100)  # repeat copy
+    # How the repeat count is given: "normalised" to mean 0 and variance 1 over 1..max_repeats (the
+    # paper, sec. 4.2); "fraction": count / max_repeats (our first runs).
+    repeat_channel: str = choice("fraction", ("fraction", "normalised"))
     min_items: int = bounded(2, 2, 100)  # associative recall
     max_items: int = bounded(6, 2, 100)
     item_len: int = bounded(3, 1, 20)
@@ -86,21 +89,30 @@ def copy_batch(cfg, batch, length, g, device):
 
 
 def repeat_copy_batch(cfg, batch, length, repeats, g, device):
-    """Sequence, delimiter, the repeat count (normalised by max_repeats) on its own channel; the target
-    is the sequence `repeats` times, then an end marker on an extra output channel."""
+    """Sequence, delimiter, the repeat count on its own channel (see NTMConfig.repeat_channel); the
+    target is the sequence `repeats` times, then an end marker on an extra output channel."""
     seq = _bits(g, device, batch, length, cfg.bits)
     out_len = length * repeats + 1
     t = length + 2 + out_len
     x = torch.zeros(batch, t, cfg.bits + 2, device=device)
     x[:, :length, : cfg.bits] = seq
     x[:, length, cfg.bits] = 1.0
-    x[:, length + 1, cfg.bits + 1] = repeats / cfg.max_repeats
+    x[:, length + 1, cfg.bits + 1] = repeat_signal(cfg, repeats)
     y = torch.zeros(batch, t, cfg.bits + 1, device=device)
     y[:, length + 2 : t - 1, : cfg.bits] = seq.repeat(1, repeats, 1)
     y[:, t - 1, cfg.bits] = 1.0
     mask = torch.zeros(batch, t, device=device)
     mask[:, length + 2 :] = 1.0
     return {"x": x, "y": y, "mask": mask}
+
+
+def repeat_signal(cfg, repeats: int) -> float:
+    """The repeat channel's value. "normalised": (R - mean) / sd of R uniform on 1..max_repeats,
+    mean (1 + max) / 2 and variance (max^2 - 1) / 12 (0 when max_repeats is 1)."""
+    if cfg.repeat_channel == "fraction":
+        return repeats / cfg.max_repeats
+    n = cfg.max_repeats
+    return (repeats - (1 + n) / 2) / math.sqrt((n * n - 1) / 12) if n > 1 else 0.0
 
 
 def recall_batch(cfg, batch, items, g, device):
