@@ -50,9 +50,11 @@ def per_type_table(runs: dict, probe) -> pd.DataFrame:
 
 
 @torch.no_grad()
-def accuracy_by_kind(model, b) -> dict:
-    """Accuracy of the soft answer on single-column and on two-column questions of a batch."""
-    ok = answer_correct(model(b), b).float()
+def accuracy_by_kind(model, b, program: bool = False) -> dict:
+    """Accuracy on single-column and on two-column questions of a batch: of the soft answer, or with
+    `program` of the induced program (the argmax of every choice: the paper's test-time hardmax)."""
+    out = model(b)
+    ok = answer_correct(discrete(out, b) if program else out, b).float()
     single = torch.tensor([tables.QUESTION_TYPES[k] in tables.SINGLE_COLUMN for k in b["kind"]])
     return {
         "single-column questions": float(ok[single].mean()),
