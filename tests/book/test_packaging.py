@@ -8,6 +8,7 @@ import pytest
 import tomllib
 import yaml
 
+from augrnn.book import release
 from augrnn.book.runbook import toc_files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,7 +67,7 @@ def test_notebook_is_stored_clean_with_a_parameters_cell(path):
             "tag at least one deterministic cell nbval-check-output"
         )
     first_code = "".join(code[0]["source"])
-    assert "google.colab" in first_code, "the first code cell installs the package on Colab"
+    assert release.MARKER in first_code, "the first code cell installs the package where it is missing"
 
 
 def test_every_notebook_is_in_the_book_and_every_toc_entry_exists():
