@@ -15,6 +15,9 @@ from .translation import Translation, TranslationConfig
 CHAPTER = "attention"
 SEEDS = 3
 MODELS = {"attention": "additive", "no attention": "none"}
+# Luong et al.'s score functions, each trained as the translation model with attention (whose
+# score is additive) is: keys ("scores", kind, seed).
+SCORE_KINDS = ("dot", "scaled_dot", "general")
 # Show, Attend and Tell's other readers of the image strips, beside soft attention ("attention"):
 # soft attention with the doubly stochastic penalty (lambda = 1), and hard attention by REINFORCE.
 # Each: (short name for its folder, what it changes).
@@ -56,8 +59,9 @@ def translation_config(scale: str, kind: str, seed: int) -> TranslationConfig:
 
 def plan(scale: str, seeds: int | None = None, fsdd: str | None = None) -> list[Planned]:
     """Keys (task, model, seed) with task "translation", "speech" or "strips" (model: "attention",
-    "no attention", and for strips also the names in STRIP_READS); `fsdd`: where the recordings are
-    (else found as `augrnn.datasets.fsdd` says)."""
+    "no attention", and for strips also the names in STRIP_READS), and ("scores", kind, seed) for
+    the other score functions on translation; `fsdd`: where the recordings are (else found as
+    `augrnn.datasets.fsdd` says)."""
     b, seeds = budget(scale), check_seeds(seeds) or SEEDS
     runs = []
     for task in ("translation", "speech", "strips"):
@@ -79,6 +83,10 @@ def plan(scale: str, seeds: int | None = None, fsdd: str | None = None) -> list[
                 else:
                     exp, cfg = DigitStrips(), strip_config(scale, s).replace(model={"attention": kind})
                 runs.append(Planned(CHAPTER, f"{task}-{name.replace(' ', '_')}-seed{s}", (task, name, s), exp, cfg))
+    for kind in SCORE_KINDS:
+        for s in range(seeds):
+            runs.append(Planned(CHAPTER, f"scores-{kind}-seed{s}", ("scores", kind, s), Translation(),
+                                translation_config(scale, kind, s)))  # fmt: skip
     for name, (short, change) in STRIP_READS.items():
         for s in range(seeds):
             cfg = strip_config(scale, s).replace(**change)

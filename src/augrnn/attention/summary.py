@@ -56,3 +56,21 @@ def length_control(translation_runs: dict, test_pairs: int) -> pd.DataFrame:
         scores[key] = bleu_scores(r.model.cpu(), cfg, "cpu")
         known = _data(cfg)["src"].stoi
     return bleu_by_length(scores, known=known)
+
+
+def score_functions(runs_by_score: dict) -> pd.DataFrame:
+    """runs_by_score: (score, seed) -> stored translation run. One row per run: BLEU on all test
+    sentences and on those without unknown words."""
+    rows = []
+    for (score, s), r in runs_by_score.items():
+        b = bleu_scores(r.model.cpu(), r.config, "cpu")
+        rows.append({"score": score, "seed": s, "BLEU (all)": b["bleu"], "BLEU (no unknown words)": b["bleu_no_unk"]})
+    return pd.DataFrame(rows)
+
+
+def luong(reference: pd.DataFrame) -> pd.Series:
+    """The paper's side of the score-function table: the rows "translation / score <name>" of
+    data/reference/attention_scores.csv, indexed by score name."""
+    rows = reference[reference["experiment"].str.startswith("translation / score ")]
+    names = rows["experiment"].str.removeprefix("translation / score ")
+    return pd.Series(rows["value"].values, index=names.values, name="Luong et al. 2015 (global attention)")

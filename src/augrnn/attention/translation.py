@@ -26,7 +26,7 @@ SPECIALS = ("<pad>", "<s>", "</s>", "<unk>")
 
 @dataclass(frozen=True)
 class Seq2SeqConfig(Config):
-    attention: str = choice("additive", ("additive", "dot", "general", "none"))
+    attention: str = choice("additive", ("additive", "dot", "scaled_dot", "general", "none"))
     embed: int = bounded(64, 1, 4096)
     hidden: int = bounded(128, 1, 4096)  # the decoder's; the encoder has hidden / 2 each way
 

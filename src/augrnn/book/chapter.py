@@ -6,6 +6,7 @@ import os
 
 import pandas as pd
 
+from ..core import io
 from ..core.config import ConfigError, check_scale, check_seeds
 from ..core.runs import run_plan
 
@@ -54,3 +55,40 @@ def mean_sd(values) -> str:
     if len(s) == 1:
         return f"{s.iloc[0]:.3g} ({n})"
     return f"{s.mean():.3g} ± {s.std(ddof=1):.2g} ({n})"
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def timing_box(chapter: str):
+    """The box at the top of a chapter: how long it takes to run, from stored provenance. Reusing:
+    the last full-scale run of the notebook on stored results (data/results/timings.json);
+    retraining: the sum of the stored runs' own training wall times, and the devices they ran on."""
+    from IPython.display import Markdown
+
+    root = io.repo_root() / "data" / "results"
+    runs = [io.read_json(p) for p in sorted((root / chapter).glob("*/provenance.json"))]
+    timings = io.read_json(root / "timings.json") if (root / "timings.json").exists() else {}
+    reuse = timings.get(chapter, {}).get("reusing_results")
+    parts = []
+    if reuse:
+        parts.append(f"reusing the stored results, {_duration(reuse['wall_time_s'])} on a CPU "
+                     f"({reuse['threads']} threads)")  # fmt: skip
+    if runs:
+        devices = sorted({r["hardware"].get("device", "cpu") for r in runs})
+        threads = sorted({r["hardware"].get("torch_threads") for r in runs} - {None})
+        total = sum(r["wall_time_s"] for r in runs)
+        parts.append(
+            f"retraining all {len(runs)} runs at full scale, about {_duration(total)} "
+            f"(the sum of their training times on {', '.join(d.upper() for d in devices)}, "
+            f"{' or '.join(map(str, threads))} thread{'s' if threads != [1] else ''}, one run after another)"
+        )
+    gpu = "not measured yet" if all(r["hardware"].get("device", "cpu") == "cpu" for r in runs) else "see above"
+    text = "; ".join(parts) or "no stored timings yet"
+    return Markdown(f"> **Time to run this chapter.** Full scale: {text}. On a GPU: {gpu}. "
+                    "At `scale = \"smoke\"` every experiment runs briefly, in a few minutes on a CPU.")  # fmt: skip
