@@ -21,6 +21,9 @@ def test_mean_sd_names_the_number_of_seeds():
     assert book.mean_sd([0.5]) == "0.5 (n=1)"
     assert book.mean_sd([1.0, float("nan"), 3.0]) == "2 ± 1.4 (2 of 3)"
     assert book.mean_sd([float("nan")] * 3) == "never (0 of 3)"
+    # large numbers keep their significant digits without scientific notation
+    assert book.mean_sd([14000.0, 7250.0, 7000.0]) == "9,420 ± 4,000 (n=3)"
+    assert book.mean_sd([128_500.0]) == "128,000 (n=1)"
 
 
 def test_timing_box_reads_the_stored_runs_and_the_last_full_run():
@@ -34,3 +37,30 @@ def test_timing_box_reads_the_stored_runs_and_the_last_full_run():
     assert f"retraining all {stored} runs" in text and "reusing the stored results" in text
     assert re.search(r"On a GPU: (not measured yet|see above)", text)
     assert "no stored timings yet" in timing_box("no_such_chapter").data
+
+
+def test_compare_table_formats_large_numbers_and_can_keep_the_papers_other_metrics():
+    import pandas as pd
+
+    from augrnn.book.plots import compare_table
+
+    ours = pd.DataFrame(
+        [{"experiment": "copy", "metric": "sequences", "seed": s, "value": v} for s, v in enumerate([120e3, 138e3])]
+    )
+    paper = pd.DataFrame(
+        [
+            {
+                "experiment": "copy",
+                "metric": "sequences",
+                "value": "~200000",
+                "source": "fig. 3",
+                "certainty": "approx",
+            },
+            {"experiment": "copy", "metric": "word error rate", "value": "14%", "source": "t. 1", "certainty": "paper"},
+        ]
+    )
+    table = compare_table(ours, paper)
+    assert len(table) == 1 and table.iloc[0]["ours (mean ± sd)"] == "129,000 ± 12,700"
+    both = compare_table(ours, paper, paper_rows=True)
+    assert len(both) == 2 and both.loc[("copy", "word error rate"), "seeds"] == 0
+    assert both.loc[("copy", "word error rate"), "ours (mean ± sd)"] == ""

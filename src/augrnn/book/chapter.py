@@ -53,8 +53,15 @@ def mean_sd(values) -> str:
     if len(s) == 0:
         return f"never ({n})"
     if len(s) == 1:
-        return f"{s.iloc[0]:.3g} ({n})"
-    return f"{s.mean():.3g} ± {s.std(ddof=1):.2g} ({n})"
+        return f"{significant(s.iloc[0], 3)} ({n})"
+    return f"{significant(s.mean(), 3)} ± {significant(s.std(ddof=1), 2)} ({n})"
+
+
+def significant(x: float, digits: int) -> str:
+    """`digits` significant digits, without scientific notation for large numbers: 9,420 not 9.42e+03."""
+    if abs(x) < 1000:
+        return f"{x:.{digits}g}"
+    return f"{float(f'{x:.{digits}g}'):,.0f}"
 
 
 def _duration(seconds: float) -> str:

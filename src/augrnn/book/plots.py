@@ -8,6 +8,7 @@ import pandas as pd
 import seaborn as sns
 
 from ..core import io
+from .chapter import significant
 
 
 def heatmap(
@@ -87,7 +88,7 @@ def compare_table(
     """
     on = list(on)
     agg = ours.groupby(on, sort=False)["value"].apply(lambda v: pd.Series(summarise(v))).unstack()
-    fmt = lambda x: "–" if pd.isna(x) else f"{x:.{digits}g}"
+    fmt = lambda x: "–" if pd.isna(x) else significant(x, digits)
     table = pd.DataFrame(
         {
             "ours (mean ± sd)": [f"{fmt(m)} ± {fmt(s)}" for m, s in zip(agg["mean"], agg["sd"])],
