@@ -28,8 +28,9 @@ def _setup(kind: str | None, source: int, batch: int, dim: int, vocab: int, seed
         torch.ones(batch, source, dtype=torch.bool),
         torch.randn(batch, dim, generator=g),
     )
-    torch.manual_seed(seed)
-    return Decoder(vocab, dim, 64, dim, kind), enc
+    with torch.random.fork_rng(devices=[]):  # seeded weights, the caller's random state untouched
+        torch.manual_seed(seed)
+        return Decoder(vocab, dim, 64, dim, kind), enc
 
 
 def decode_seconds(

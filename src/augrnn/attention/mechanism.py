@@ -55,17 +55,17 @@ def attend(scores: torch.Tensor, values: torch.Tensor, mask: torch.Tensor | None
     return weights @ values, weights
 
 
-def hard_attend(weights: torch.Tensor, values: torch.Tensor, uniform: torch.Tensor):
+def hard_attend(weights: torch.Tensor, values: torch.Tensor, uniform: torch.Tensor | None = None):
     """Hard attention (Xu et al. 2015, sec. 4.1): read one slot, drawn from the attention weights.
 
     weights: B x Q x N (rows sum to 1), values: B x N x V, uniform: B x Q x N noise in (0, 1) that
     picks the slot by the Gumbel-max trick (so the draw is a function of the batch's noise and the
-    same on every device). Returns (context B x Q x V, one-hot choice B x Q x N, log-probability of
-    the choice B x Q). A slot of weight zero is never drawn.
+    same on every device), or None for the most likely slot. Returns (context B x Q x V, one-hot
+    choice B x Q x N, log-probability of the choice B x Q). A slot of weight zero is never drawn.
     """
-    gumbel = -torch.log(-torch.log(uniform.clamp(1e-20, 1 - 1e-7)))
     logw = weights.clamp_min(1e-30).log()
-    pick = (logw + gumbel).argmax(-1, keepdim=True)  # B x Q x 1
+    score = logw if uniform is None else logw - torch.log(-torch.log(uniform.clamp(1e-20, 1 - 1e-7)))
+    pick = score.argmax(-1, keepdim=True)  # B x Q x 1
     onehot = F.one_hot(pick.squeeze(-1), weights.shape[-1]).to(values.dtype)
     return onehot @ values, onehot, logw.gather(-1, pick).squeeze(-1)
 

@@ -119,10 +119,9 @@ class Decoder(nn.Module):
             context, weights = enc.summary, None
         else:
             context, weights = self.attention(state, prepared, enc.annotations, enc.mask)
-            if self.read == "hard":
-                if noise is None:  # the most likely annotation
-                    noise = torch.full_like(weights, 0.5)  # equal noise: the Gumbel-max is the argmax
-                hard, _, log_choice = hard_attend(weights.unsqueeze(1), enc.annotations, noise.unsqueeze(1))
+            if self.read == "hard":  # without noise: the most likely annotation
+                noise = None if noise is None else noise.unsqueeze(1)
+                hard, _, log_choice = hard_attend(weights.unsqueeze(1), enc.annotations, noise)
                 hard, log_choice = hard.squeeze(1), log_choice.squeeze(1)
                 context = hard if expected is None else torch.where(expected.unsqueeze(1), context, hard)
         state = self.cell(torch.cat([emb, context], -1), state)

@@ -180,16 +180,16 @@ def strip_readers_attention(models: dict, cfg, n_digits: int = 4, seed: int = 11
                 alpha=0.45,
             )
             token = int(out[0, t])
-            ax.set_title(
-                ("</s>" if token == EOS else str(token))
-                if name == ""
-                else f"{name}: " + ("</s>" if token == EOS else str(token)),
-                fontsize=9,
-            )
+            emitted = "</s>" if token == EOS else str(token)
+            ax.set_title(f"{name}: {emitted}" if name else f"emits {emitted}", fontsize=9)
     fig.tight_layout()
     return fig
 
 
+# --- Neural Programmer ----------------------------------------------------------------------------
+
+
+@torch.no_grad()
 def arithmetic_programs(model, shown):
     """Operation distributions per step (rows) for each expression in `shown` (one panel each)."""
     _, p_steps = model(arithmetic.encode(shown), torch.zeros(len(shown), 3))

@@ -53,8 +53,7 @@ def notebooks(root: Path) -> list[Path]:
 
 def _install_cell_index(nb: dict) -> int | None:
     for i, cell in enumerate(nb["cells"]):
-        text = "".join(cell["source"])
-        if cell["cell_type"] == "code" and (MARKER in text or "google.colab" in text):  # or the cell before it
+        if cell["cell_type"] == "code" and MARKER in "".join(cell["source"]):
             return i
     return None
 
