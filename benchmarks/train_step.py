@@ -26,6 +26,7 @@ from timing import record
 RUNS = {
     ("ntm", "copy-ntm-seed0"): ("ntm/copy", 40),
     ("act", "tau0.001-seed0"): ("act/parity", 400),
+    ("act", "logic-tau0.01-seed0"): ("act/logic", 40),
     ("neural_programmer", "tables-c3-t4-seed0"): ("programmer/tables", 100),
     ("neural_programmer", "arithmetic-seed0"): ("programmer/arithmetic", 300),
     ("attention", "translation-attention-seed0"): ("attention/translation", 10),

@@ -74,6 +74,30 @@ def test_halted_samples_are_unchanged_while_others_ponder():
     assert torch.all(info["p"][0, 1:] == 0)
 
 
+def test_a_batch_gives_each_sample_its_own_numbers_and_gradients():
+    """Only the samples still pondering run the cell; the batch's outputs and gradients are those of
+    each sample run alone (summed), whatever its batch-mates ponder."""
+    torch.manual_seed(1)
+    act = ACTCell(nn.LSTMCell(4, 7), 7, max_steps=10, halt_bias=-1.5)
+    x, s0 = torch.randn(6, 3) * 3, (torch.randn(6, 7), torch.randn(6, 7))
+    with torch.no_grad():
+        act.halt.weight.mul_(5)  # halting values that differ from sample to sample
+
+    def run(rows):
+        act.zero_grad()
+        (h, _), ponder, info = act(x[rows], (s0[0][rows], s0[1][rows]))
+        (h.sin().sum() + ponder.sum()).backward()
+        return h.detach(), info["steps"], [p.grad.clone() for p in act.parameters()]
+
+    h, steps, grads = run(slice(None))
+    assert len(set(steps.tolist())) > 2  # the samples ponder for different numbers of steps
+    alone = [run(slice(i, i + 1)) for i in range(6)]
+    assert torch.allclose(h, torch.cat([a[0] for a in alone]), atol=1e-5)
+    assert torch.equal(steps, torch.cat([a[1] for a in alone]))
+    for k, g in enumerate(grads):
+        assert torch.allclose(g, sum(a[2][k] for a in alone), atol=1e-4)
+
+
 def test_parity_generator_agrees_with_a_plain_count():
     cfg = ParityConfig(bits=10)
     b = parity_batch(cfg, 500, torch.Generator().manual_seed(0), "cpu")
@@ -90,3 +114,37 @@ def test_parity_training_is_deterministic_and_ponders():
     assert (a["ponder"] >= 1).all()
     none = fit(Parity(), cfg.replace(model={"act": "none"}), None, progress=False).metrics
     assert (none["ponder"] == 1).all()
+
+
+class _Opaque(nn.Module):
+    """A cell ACTCell does not recognise: it gets the concatenated input at every inner step."""
+
+    def __init__(self, cell):
+        super().__init__()
+        self.cell = cell
+
+    def forward(self, x, state):
+        return self.cell(x, state)
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm"])
+def test_precomputed_input_share_matches_the_cell_itself(kind):
+    """The fast path (input's pre-activations once per input) gives the cell's own numbers and gradients."""
+    torch.manual_seed(0)
+    cell = nn.RNNCell(6, 9) if kind == "rnn" else nn.LSTMCell(6, 9)
+    fast = ACTCell(cell, 9, max_steps=6, halt_bias=-1.0)
+    slow = ACTCell(_Opaque(cell), 9, max_steps=6, halt_bias=-1.0)
+    slow.halt = fast.halt  # the same halting unit
+    x = torch.randn(4, 5)
+    s0 = torch.randn(4, 9) if kind == "rnn" else (torch.randn(4, 9), torch.randn(4, 9))
+    results = []
+    for act in (fast, slow):
+        act.zero_grad()
+        state, ponder, info = act(x, s0)
+        h = state if kind == "rnn" else state[0]
+        (h.square().sum() + ponder.sum()).backward()
+        results.append((h.detach(), ponder.detach(), info["steps"], [p.grad.clone() for p in fast.parameters()]))
+    (h1, p1, n1, g1), (h2, p2, n2, g2) = results
+    assert torch.equal(n1, n2) and n1.max() > 1  # several inner steps were taken
+    assert torch.allclose(h1, h2, atol=1e-5) and torch.allclose(p1, p2, atol=1e-5)
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(g1, g2))

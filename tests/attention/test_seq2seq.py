@@ -90,3 +90,22 @@ def test_hard_read_needs_a_score_function():
         Decoder(9, 16, attention=None, read="hard")
     with pytest.raises(ValueError, match="read = 'sideways'; choose 'soft' or 'hard'"):
         Decoder(9, 16, read="sideways")
+
+
+@pytest.mark.parametrize("read", ["soft", "hard"])
+def test_teacher_forcing_gives_the_numbers_of_step_by_step_decoding(read):
+    """forward runs the embeddings and output layer once over all steps; `step` (greedy, beam) runs
+    them one step at a time: the same logits, weights and hard-read log-probabilities."""
+    torch.manual_seed(4)
+    enc_net, dec = TextEncoder(9, 8, 8), Decoder(9, 16, embed=8, hidden=16, read=read)
+    tokens, lengths = toy()
+    enc = enc_net(tokens, lengths)
+    inputs = torch.randint(0, 9, (3, 6))
+    noise = torch.rand(3, 6, 5) if read == "hard" else None
+    whole = dec(enc, inputs, noise)
+    state, prepared = dec.start(enc)
+    for t in range(6):
+        lg, state, w, lp = dec.step(inputs[:, t], state, prepared, enc, None if noise is None else noise[:, t])
+        assert torch.allclose(whole.logits[:, t], lg, atol=1e-6) and torch.allclose(whole.weights[:, t], w)
+        if read == "hard":
+            assert torch.allclose(whole.log_choice[:, t], lp)

@@ -8,8 +8,11 @@ halting-weighted mean of the inner states. The ponder cost N + R joins the loss,
 
 from __future__ import annotations
 
+import functools
+
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 
 def halting_weights(h: torch.Tensor, eps: float = 0.01):
@@ -37,9 +40,9 @@ class ACTCell(nn.Module):
 
     forward(x B x I, state) -> (mean state, ponder cost B, details dict). The state is a tensor B x H
     or, for an LSTM, the tuple (h, c); the halting unit reads h (the first element), and the mean
-    state is the halting-weighted mean of every element (eq. 9). The inner steps run batched for the
-    whole batch until every sample has halted (or `max_steps`); a sample that has halted keeps its
-    output while the others go on pondering, since its later weights are 0.
+    state is the halting-weighted mean of every element (eq. 9). The inner steps run batched until
+    every sample has halted (or `max_steps`), each step only for the samples that have not: a sample
+    that has halted keeps its state while the others go on pondering, since its later weights are 0.
     """
 
     def __init__(self, cell: nn.Module, hidden: int, max_steps: int = 20, eps: float = 0.01, halt_bias: float = 1.0):
@@ -50,22 +53,68 @@ class ACTCell(nn.Module):
         nn.init.constant_(self.halt.bias, halt_bias)
 
     def forward(self, x: torch.Tensor, state):
-        flag = torch.zeros(x.shape[0], 1, device=x.device, dtype=x.dtype)
+        first, later, step = _inner_steps(self.cell, x)
         states, halts = [], []
         total = torch.zeros(x.shape[0], device=x.device, dtype=x.dtype)
+        going = None  # indices of the samples still pondering; None: all of them
         for n in range(self.max_steps):
-            # The binary flag marks the first inner step (sec. 2), so the cell knows a new input came.
-            state = self.cell(torch.cat([x, flag + (n == 0)], dim=-1), state)
+            pre = first if n == 0 else later
+            if going is None:
+                state = step(pre, state)
+            else:
+                # Only the samples still pondering run the cell: a halted sample's later states get
+                # weight 0 in the mean (eq. 10), so they are kept as they are instead of computed.
+                parts = state if isinstance(state, tuple) else (state,)
+                moved = step(pre[going], _pick(state, going))
+                moved = moved if isinstance(moved, tuple) else (moved,)
+                new = tuple(old.index_copy(0, going, part) for old, part in zip(parts, moved))
+                state = new if isinstance(state, tuple) else new[0]
             parts = state if isinstance(state, tuple) else (state,)
             h = torch.sigmoid(self.halt(parts[0])).squeeze(-1)
             states.append(parts)
             halts.append(h)
             total = total + h
-            # One host check per inner step lets the batch stop as soon as every sample has halted.
-            if n + 1 < self.max_steps and bool((total >= 1 - self.eps).all()):
+            # One host check per inner step: the batch stops as soon as every sample has halted, and
+            # the next step runs only the samples that have not.
+            left = (total < 1 - self.eps).nonzero().squeeze(-1)
+            if n + 1 == self.max_steps or len(left) == 0:
                 break
+            going = left if len(left) < x.shape[0] else None
         h = torch.stack(halts, dim=-1)  # B x K
         p, steps, remainder = halting_weights(h, self.eps)
         mean = tuple((p.unsqueeze(-1) * torch.stack(part, dim=1)).sum(1) for part in zip(*states))
         mean_state = mean if isinstance(state, tuple) else mean[0]
         return mean_state, steps + remainder, {"h": h, "p": p, "steps": steps, "remainder": remainder}
+
+
+def _inner_steps(cell: nn.Module, x: torch.Tensor):
+    """(first, later, step): the inner steps' inputs and the cell's update, step(input, state) -> state.
+
+    The input x is the same at every inner step; only the binary flag that marks the first one (sec. 2)
+    differs. For nn.RNNCell and nn.LSTMCell the input's share of the pre-activations, x W_ih^T + biases,
+    is therefore computed once per input (twice: with the flag 1 and 0) and each inner step does only the
+    recurrent product, instead of concatenating and multiplying x again at every inner step. Any other
+    cell gets the concatenated input at every step.
+    """
+    if isinstance(cell, (nn.RNNCell, nn.LSTMCell)) and cell.bias:
+        w = cell.weight_ih
+        later = F.linear(x, w[:, :-1], cell.bias_ih + cell.bias_hh)
+        first = later + w[:, -1]
+        if isinstance(cell, nn.LSTMCell):
+            return first, later, functools.partial(_lstm_step, cell.weight_hh)
+        act = torch.tanh if cell.nonlinearity == "tanh" else torch.relu
+        return first, later, lambda pre, h: act(torch.addmm(pre, h, cell.weight_hh.t()))
+    flag = x.new_zeros(x.shape[0], 1)
+    return torch.cat([x, flag + 1], -1), torch.cat([x, flag], -1), cell
+
+
+def _pick(state, rows: torch.Tensor):
+    return tuple(part[rows] for part in state) if isinstance(state, tuple) else state[rows]
+
+
+def _lstm_step(weight_hh: torch.Tensor, pre: torch.Tensor, state):
+    """nn.LSTMCell's update (gates i, f, g, o) from the input's precomputed pre-activations."""
+    h, c = state
+    i, f, g, o = torch.addmm(pre, h, weight_hh.t()).chunk(4, dim=1)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c

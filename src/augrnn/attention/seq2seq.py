@@ -114,6 +114,14 @@ class Decoder(nn.Module):
         """One output step. noise: B x N uniform noise (hard attention in training) or None.
         Returns logits, state, weights (B x N or None) and the log-probability of the hard read."""
         emb = self.embed(prev_tokens)
+        state, context, weights, log_choice = self.advance(emb, state, prepared, enc, noise, expected)
+        logits = self.out(torch.cat([state, context, emb], -1))
+        return logits, state, weights, log_choice
+
+    def advance(self, emb, state, prepared, enc: Encoded, noise=None, expected=None):
+        """The recurrent part of a step, from the previous token's embedding: (state, context,
+        weights, log_choice). The output layer reads only its results, so training applies it once
+        to every step (`forward`) instead of inside the loop."""
         log_choice = None
         if self.attention is None:
             context, weights = enc.summary, None
@@ -125,22 +133,25 @@ class Decoder(nn.Module):
                 hard, log_choice = hard.squeeze(1), log_choice.squeeze(1)
                 context = hard if expected is None else torch.where(expected.unsqueeze(1), context, hard)
         state = self.cell(torch.cat([emb, context], -1), state)
-        logits = self.out(torch.cat([state, context, emb], -1))
-        return logits, state, weights, log_choice
+        return state, context, weights, log_choice
 
     def forward(self, enc: Encoded, inputs, noise=None, expected=None) -> Decoded:
         """Teacher forcing: inputs B x T (BOS, y_1, ..., y_{T-1}); for hard attention, noise B x T x N
-        and `expected` B (see the class)."""
+        and `expected` B (see the class). The same numbers as `step` at every t: the embeddings and
+        the output layer run once over all steps, only the recurrence loops."""
         state, prepared = self.start(enc)
-        logits, weights, logp = [], [], []
+        embs = self.embed(inputs)  # B x T x E
+        states, contexts, weights, logp = [], [], [], []
         for t in range(inputs.shape[1]):
             noise_t = None if noise is None else noise[:, t]
-            lg, state, w, lp = self.step(inputs[:, t], state, prepared, enc, noise_t, expected)
-            logits.append(lg)
-            weights.append(w if w is not None else enc.mask.new_zeros(enc.mask.shape, dtype=lg.dtype))
+            state, context, w, lp = self.advance(embs[:, t], state, prepared, enc, noise_t, expected)
+            states.append(state)
+            contexts.append(context)
+            weights.append(w if w is not None else enc.mask.new_zeros(enc.mask.shape, dtype=state.dtype))
             logp.append(lp)
+        logits = self.out(torch.cat([torch.stack(states, 1), torch.stack(contexts, 1), embs], -1))
         log_choice = torch.stack(logp, 1) if self.read == "hard" else None
-        return Decoded(torch.stack(logits, 1), torch.stack(weights, 1), log_choice)
+        return Decoded(logits, torch.stack(weights, 1), log_choice)
 
     @torch.no_grad()
     def greedy(self, enc: Encoded, bos: int, eos: int, max_len: int, soft_read: bool = False):
