@@ -1,0 +1,178 @@
+"""The Neural Programmer as the paper defines it (Neelakantan, Le & Sutskever 2015, section 2), on the
+synthetic table questions of section 3.1 (`augrnn.programmer.questions`), with its loss (section 2.5)
+and training recipe (section 3.2.1).
+
+    question RNN   z_i = tanh(W^question [z_{i-1}; V(w_i)]),  q = z_Q            (sec. 2.1, no bias)
+    selector       alpha^op_t  = softmax(U tanh(W^op  [q; h_t]))                  (sec. 2.2)
+                   alpha^col_t = softmax(P tanh(W^col [q; h_t])),  P = V(column names)
+    history RNN    h_t = tanh(W^history [c_t; h_{t-1}]),  c_t = [alpha^op_{t-1} U; alpha^col_{t-1} P]
+    pivots         beta_op = softmax(Z U(op)),  pivot_op = sum_i beta_op(i) qn_i  (sec. 2.3)
+
+with Z the question RNN's states at the words left of the question's numbers. h_0 = 0 and c_1 = 0,
+so h_1 = 0 (the paper's h_1 = [0]^d). Every weight is drawn from U(-0.1, 0.1) (sec. 3.2.1). At test
+time the three softmaxes become hardmaxes (sec. 2.5) and the answer is the lookup if the last step's
+operation is print, the scalar otherwise; a scalar is right when it equals the answer to the first
+decimal place (table 2's caption: we read it as |error| < 0.05).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..core.config import Config, TrainConfig, bounded, nested
+from ..core.devices import per_device
+from . import questions
+from .paper_ops import OP, OPS, run
+
+
+@dataclass(frozen=True)
+class PaperModelConfig(Config):
+    hidden: int = bounded(256, 1, 4096)  # d
+    steps_t: int = bounded(4, 1, 16)  # T
+
+
+@dataclass(frozen=True)
+class PaperTablesConfig(TrainConfig):
+    max_columns: int = bounded(1, 1, len(questions.NAMES))
+    train_questions: int = bounded(50_000, 1, 10_000_000)  # a fixed training set (sec. 3.2.1)
+    dev_questions: int = bounded(1000, 1, 1_000_000)  # held out from the training distribution
+    data_seed: int = bounded(0, 0)
+    model: PaperModelConfig = nested(PaperModelConfig)
+    huber_delta: float = bounded(10.0, 0.0, None, lo_open=True)  # grid {10, 25, 50}
+    lookup_weight: float = bounded(50.0, 0.0)  # lambda, grid {25, 50, 75, 100}
+
+
+class PaperProgrammer(nn.Module):
+    def __init__(self, cfg: PaperModelConfig):
+        super().__init__()
+        d = cfg.hidden
+        self.steps = cfg.steps_t
+        self.words = nn.Embedding(len(questions.WORDS), d)  # V, shared by questions and column names
+        self.question = nn.RNN(d, d, bias=False, batch_first=True)  # tanh
+        self.ops = nn.Parameter(torch.empty(len(OPS), d))  # U
+        self.w_op = nn.Linear(2 * d, d, bias=False)
+        self.w_col = nn.Linear(2 * d, d, bias=False)
+        self.w_history = nn.Linear(3 * d, d, bias=False)
+        for p in self.parameters():
+            nn.init.uniform_(p, -0.1, 0.1)
+        ids = torch.tensor([questions.WORD[n] for n in questions.NAMES])
+        self.register_buffer("name_ids", ids, persistent=False)
+
+    def forward(self, b, hard: bool = False):
+        """Soft choices (training) or hardmax ones (hard=True, test) and the answers they give."""
+        tokens, table = b["tokens"], b["table"]
+        B, C = tokens.shape[0], table.shape[2]
+        z, _ = self.question(self.words(tokens))  # B x L x d
+        q = z[torch.arange(B, device=tokens.device), (tokens != 0).sum(1) - 1]
+        names = self.words(self.name_ids[:C]).expand(B, -1, -1)  # P: B x C x d
+        # Pivots (sec. 2.3): one softmax per comparison over the question's numbers, computed once.
+        left = z.gather(1, (b["number_pos"] - 1).clamp(min=0)[:, :, None].expand(-1, -1, z.shape[2]))  # B x 2 x d
+        scores = left @ self.ops[[OP["greater"], OP["lesser"]]].T  # B x numbers x (greater, lesser)
+        present = torch.arange(2, device=tokens.device)[None, :, None] < b["n_numbers"][:, None, None]
+        beta = _choose(scores.masked_fill(~present, float("-inf")), 1, hard)
+        pivots = (beta * b["numbers"][:, :, None]).sum(1)  # B x 2
+        h, c = q.new_zeros(B, q.shape[1]), q.new_zeros(B, 2 * q.shape[1])
+        p_ops, p_cols = [], []
+        for _ in range(self.steps):
+            h = torch.tanh(self.w_history(torch.cat([c, h], 1)))
+            x = torch.cat([q, h], 1)
+            a_op = _choose(torch.tanh(self.w_op(x)) @ self.ops.T, 1, hard)
+            col_scores = (names @ torch.tanh(self.w_col(x))[:, :, None]).squeeze(2)
+            a_col = _choose(col_scores.masked_fill(~b["column_mask"], float("-inf")), 1, hard)
+            c = torch.cat([a_op @ self.ops, (a_col[:, :, None] * names).sum(1)], 1)
+            p_ops.append(a_op)
+            p_cols.append(a_col)
+        p_op, p_col = torch.stack(p_ops, 1), torch.stack(p_cols, 1)
+        scalar, lookup, rows = run(table, b["row_mask"], p_op, p_col, pivots[:, 0], pivots[:, 1])
+        return {"scalar": scalar, "lookup": lookup, "rows": rows, "p_op": p_op, "p_col": p_col, "beta": beta}
+
+
+def _choose(scores, dim, hard):
+    if not hard:
+        return torch.softmax(scores, dim)
+    return F.one_hot(scores.argmax(dim), scores.shape[dim]).movedim(-1, dim).to(scores.dtype)
+
+
+def correct(out, b) -> torch.Tensor:
+    """B booleans: a lookup answer when the last operation is print (every cell right), else a scalar
+    within 0.05 of the answer."""
+    says_lookup = out["p_op"][:, -1].argmax(-1) == OP["print"]
+    scalar_ok = (out["scalar"] - b["y"]).abs() < 0.05
+    lookup_ok = ((out["lookup"] > 0.5) == (b["lookup"] > 0.5)).flatten(1).all(1)
+    return torch.where(b["is_lookup"], says_lookup & lookup_ok, ~says_lookup & scalar_ok)
+
+
+def loss_terms(out, b, delta: float, weight: float) -> torch.Tensor:
+    """Per question (sec. 2.5): Huber loss of a scalar answer, or lambda x the mean log loss over the
+    real cells of a lookup answer."""
+    scalar = F.huber_loss(out["scalar"], b["y"], delta=delta, reduction="none")
+    cells = b["row_mask"][:, :, None] & b["column_mask"][:, None, :]
+    logloss = F.binary_cross_entropy(out["lookup"].clamp(1e-6, 1 - 1e-6), b["lookup"], reduction="none")
+    lookup = (logloss * cells).flatten(1).sum(1) / cells.flatten(1).sum(1)
+    return torch.where(b["is_lookup"], weight * lookup, scalar)
+
+
+# --- data sets ------------------------------------------------------------------------------------
+
+TRAIN_ROWS, TEST_ROWS = (30, 100), (120, 120)
+TRAIN_VALUE, TEST_VALUE = 100.0, 200.0
+
+
+def _tensors(b, device):
+    return {k: v.to(device) if torch.is_tensor(v) else v for k, v in b.items()}
+
+
+@per_device
+def training_set(max_columns: int, n: int, seed: int):
+    """The fixed training set: n questions of 1..max_columns columns, 30-100 rows, values in [-100, 100]."""
+    g = torch.Generator().manual_seed(seed)
+    return questions.build(questions.draw_templates(n, max_columns, g), TRAIN_ROWS, TRAIN_VALUE, max_columns, g)
+
+
+def held_out(cfg: PaperTablesConfig, device):
+    """Fresh questions from the training distribution (its own seed), for model selection."""
+    g = torch.Generator().manual_seed(cfg.data_seed + 1_000_003)
+    pairs = questions.draw_templates(cfg.dev_questions, cfg.max_columns, g)
+    return _tensors(questions.build(pairs, TRAIN_ROWS, TRAIN_VALUE, cfg.max_columns, g), device)
+
+
+def paper_test(cfg: PaperTablesConfig, device, per_template: int = 1):
+    """The paper's test set: every template of max_columns columns, once (per_template > 1 for a
+    larger probe), on 120-row tables with values in [-200, 200]."""
+    g = torch.Generator().manual_seed(cfg.data_seed + 2_000_003)
+    pairs = [(cfg.max_columns, t) for t in questions.templates(cfg.max_columns) for _ in range(per_template)]
+    return _tensors(questions.build(pairs, TEST_ROWS, TEST_VALUE, cfg.max_columns, g), device)
+
+
+class PaperTables:
+    """Plugs the paper's table questions into augrnn.core.train.fit: minibatches drawn from the fixed
+    training set; evaluation of the hardmax program on the dev and test sets."""
+
+    def build_model(self, cfg):
+        return PaperProgrammer(cfg.model)
+
+    def batch(self, cfg, step, g, device):
+        data = training_set(cfg.max_columns, cfg.train_questions, cfg.data_seed, device)
+        idx = torch.randint(0, cfg.train_questions, (cfg.batch_size,), generator=g, device=device)
+        rows = int(data["row_mask"][idx].sum(1).max())  # trim the padding rows no question of the batch uses
+        return {k: v[idx][:, :rows] if k in ("table", "row_mask", "lookup") else v[idx] for k, v in _dense(data)}
+
+    def loss(self, model, b, cfg):
+        out = model(b)
+        loss = loss_terms(out, b, cfg.huber_delta, cfg.lookup_weight).mean()
+        return loss, {"loss": loss, "accuracy": correct(out, b).float().mean()}
+
+    @torch.no_grad()
+    def evaluate(self, model, cfg, device):
+        res = {}
+        for name, b in (("dev", held_out(cfg, device)), ("test", paper_test(cfg, device))):
+            res[f"{name}_accuracy"] = float(correct(model(b, hard=True), b).float().mean())
+        return res
+
+
+def _dense(data):
+    return ((k, v) for k, v in data.items() if torch.is_tensor(v))
