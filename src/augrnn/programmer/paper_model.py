@@ -122,10 +122,6 @@ TRAIN_ROWS, TEST_ROWS = (30, 100), (120, 120)
 TRAIN_VALUE, TEST_VALUE = 100.0, 200.0
 
 
-def _tensors(b, device):
-    return {k: v.to(device) if torch.is_tensor(v) else v for k, v in b.items()}
-
-
 @per_device
 def training_set(max_columns: int, n: int, seed: int):
     """The fixed training set: n questions of 1..max_columns columns, 30-100 rows, values in [-100, 100]."""
@@ -134,18 +130,27 @@ def training_set(max_columns: int, n: int, seed: int):
 
 
 def held_out(cfg: PaperTablesConfig, device):
-    """Fresh questions from the training distribution (its own seed), for model selection."""
-    g = torch.Generator().manual_seed(cfg.data_seed + 1_000_003)
-    pairs = questions.draw_templates(cfg.dev_questions, cfg.max_columns, g)
-    return _tensors(questions.build(pairs, TRAIN_ROWS, TRAIN_VALUE, cfg.max_columns, g), device)
+    """Fresh questions from the training distribution (their own seed), for model selection."""
+    return _held_out(cfg.max_columns, cfg.dev_questions, cfg.data_seed, device)
 
 
 def paper_test(cfg: PaperTablesConfig, device, per_template: int = 1):
     """The paper's test set: every template of max_columns columns, once (per_template > 1 for a
     larger probe), on 120-row tables with values in [-200, 200]."""
-    g = torch.Generator().manual_seed(cfg.data_seed + 2_000_003)
-    pairs = [(cfg.max_columns, t) for t in questions.templates(cfg.max_columns) for _ in range(per_template)]
-    return _tensors(questions.build(pairs, TEST_ROWS, TEST_VALUE, cfg.max_columns, g), device)
+    return _paper_test(cfg.max_columns, cfg.data_seed, per_template, device)
+
+
+@per_device
+def _held_out(max_columns: int, n: int, seed: int):
+    g = torch.Generator().manual_seed(seed + 1_000_003)
+    return questions.build(questions.draw_templates(n, max_columns, g), TRAIN_ROWS, TRAIN_VALUE, max_columns, g)
+
+
+@per_device
+def _paper_test(max_columns: int, seed: int, per_template: int):
+    g = torch.Generator().manual_seed(seed + 2_000_003)
+    pairs = [(max_columns, t) for t in questions.templates(max_columns) for _ in range(per_template)]
+    return questions.build(pairs, TEST_ROWS, TEST_VALUE, max_columns, g)
 
 
 class PaperTables:
@@ -168,10 +173,26 @@ class PaperTables:
 
     @torch.no_grad()
     def evaluate(self, model, cfg, device):
+        """Hardmax program accuracy on the dev set, on the paper's test set, and per question kind on a
+        larger probe of the test distribution (every template 8 times, other tables and numbers)."""
         res = {}
         for name, b in (("dev", held_out(cfg, device)), ("test", paper_test(cfg, device))):
             res[f"{name}_accuracy"] = float(correct(model(b, hard=True), b).float().mean())
+        for kind, acc in accuracy_by_kind(model, probe(cfg, device)).items():
+            res[f"probe_{kind}"] = acc
         return res
+
+
+@torch.no_grad()
+def accuracy_by_kind(model, b) -> dict[str, float]:
+    """Hardmax program accuracy per question kind (questions.KINDS) present in the batch."""
+    ok = correct(model(b, hard=True), b).float()
+    return {k: float(ok[b["kind"] == i].mean()) for i, k in enumerate(questions.KINDS) if (b["kind"] == i).any()}
+
+
+def probe(cfg: PaperTablesConfig, device):
+    """Every template of the test distribution 8 times (seeded apart from the paper's test set)."""
+    return paper_test(cfg.replace(data_seed=cfg.data_seed + 1), device, per_template=8)
 
 
 def _dense(data):
