@@ -89,3 +89,36 @@ def test_page_renders(browser, page):
             assert browser.find_elements("css selector", "img"), f"{page} shows no figure"
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE" and not harmless(e)]
     assert severe == [], f"console errors on {page}: {severe}"
+
+
+# The chapters' interactive figures (augrnn.book.interactive): how many each page has.
+INTERACTIVE = {"book/ntm.html": 1, "book/attention.html": 1, "book/act.html": 1}
+
+
+@pytest.mark.parametrize("page", sorted(INTERACTIVE), ids=str)
+def test_interactive_figures_render_and_respond(browser, page):
+    """Every Plotly figure draws (plotly.js is in the page: no network), a hover over a data point shows
+    its label, and a slider, where there is one, changes the plotted data when moved."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    browser.set_window_size(772, 1000)  # the book's content width
+    browser.get((HTML / page).as_uri())
+    figs = browser.find_elements("css selector", ".js-plotly-plot")
+    assert len(figs) == INTERACTIVE[page], f"{page}: {len(figs)} interactive figures"
+    for gd in figs:
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", gd)
+        assert gd.find_elements("css selector", ".main-svg"), "the figure did not draw"
+        rails = gd.find_elements("css selector", ".slider-rail-touch-rect")
+        if rails:
+            y = "return arguments[0]._fullData.map(d => Array.from(d.y || []).join(',')).join(';')"
+            before = browser.execute_script(y, gd)
+            rail = rails[0]
+            ActionChains(browser).move_to_element_with_offset(rail, rail.size["width"] // 4, 0).click().perform()
+            assert browser.execute_script(y, gd) != before, "moving the slider changed nothing"
+        points = gd.find_elements("css selector", ".heatmaplayer image") or gd.find_elements(
+            "css selector", ".scatterlayer .points path"
+        )
+        assert points, "nothing to hover"
+        ActionChains(browser).move_to_element(points[len(points) // 2]).perform()
+        labels = gd.find_elements("css selector", ".hoverlayer .hovertext")
+        assert labels and labels[0].text.strip(), "hovering a data point shows no label"

@@ -247,25 +247,6 @@ def act_halting(model, probe: dict, n: int = 6):
     return {"N": info["steps"].int().tolist(), "R": [round(float(r), 3) for r in info["remainder"]]}
 
 
-def act_against_tau(final_parity):
-    """Figs. 4-5 of Graves 2016: final error and ponder cost against tau, one dot per network and
-    the mean over seeds; the no-ACT mean as a dashed line. final_parity: `act.summary.final`."""
-    act_rows = final_parity[final_parity["tau"] != "none"].astype({"tau": float})
-    none = final_parity[final_parity["tau"] == "none"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-    for ax, col, name in [(axes[0], "test_error", "error"), (axes[1], "test_ponder", "ponder cost N + R")]:
-        ax.scatter(act_rows["tau"], act_rows[col], alpha=0.5)
-        means = act_rows.groupby("tau")[col].mean()
-        ax.plot(means.index, means.values, marker="o", label="ACT (mean over seeds)")
-        ax.axhline(none[col].mean(), ls="--", color="gray", label="no ACT")
-        ax.set_xscale("log")
-        ax.set_xlabel("time penalty tau")
-        ax.set_ylabel(name)
-        ax.legend(frameon=False)
-    fig.tight_layout()
-    return fig
-
-
 def act_tradeoff(final_parity):
     """Error against ponder cost, one point per trained network, coloured by tau."""
     act_rows = final_parity[final_parity["tau"] != "none"].astype({"tau": float})
