@@ -32,15 +32,15 @@ def test_missing_data_set_gives_a_clear_error(isolated):
     assert "Free Spoken Digit Dataset not found" in msg and "AUGRNN_FSDD" in msg and "download cache" in msg
 
 
-def test_download_is_checked_against_the_checksum(isolated):
+def test_download_is_checked_against_the_checksum(isolated, serve):
     src = make_fake(isolated / "src" / "free-spoken-digit-dataset-1.0.9")
     archive = isolated / "fsdd.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(src, arcname="free-spoken-digit-dataset-1.0.9")
     good = fsdd.aggregate_checksum(src)
     with pytest.raises(OSError, match="checksum"):
-        fsdd._download(isolated / "bad", archive.as_uri(), checksum="0" * 64)
-    root = fsdd._download(isolated / "good", archive.as_uri(), checksum=good)
+        fsdd._download(isolated / "bad", serve(archive), checksum="0" * 64)
+    root = fsdd._download(isolated / "good", serve(archive), checksum=good)
     assert fsdd.aggregate_checksum(root) == good and len(list((root / "recordings").glob("*.wav"))) == 8
 
 

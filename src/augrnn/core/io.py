@@ -110,3 +110,18 @@ def find_data(what: str, path, env: str, folder: str, present, download=None, so
         except OSError as e:  # no network (URLError is an OSError), or a bad archive
             tried.append(f"download from {source}: {e}")
     raise FileNotFoundError(f"{what} not found. {hint} Tried: " + "; ".join(tried))
+
+
+def download(url: str, known_hash: str | None, folder: Path, fname: str, processor=None):
+    """Fetch `url` into `folder/fname` with pooch: kept there as a cache, checked against `known_hash`
+    ("sha1:...", "sha256:..."; None where the source is not byte-stable and the caller checks what it
+    unpacks), retried twice on a network error. Returns what `processor` returns (pooch.Unzip: the
+    unpacked files), else the file's path. Any failure is an OSError that says why."""
+    import pooch
+
+    pooch.get_logger().setLevel("WARNING")  # no "Downloading ..." lines in the chapters' output
+    store = pooch.create(path=folder, base_url="", registry={fname: known_hash}, urls={fname: url}, retry_if_failed=2)
+    try:
+        return store.fetch(fname, processor=processor, progressbar=False)
+    except ValueError as e:  # pooch's hash mismatch (it deletes the file)
+        raise OSError(f"download from {url}: {e}") from None

@@ -5,8 +5,8 @@ Where the file is found, in order:
 1. the `path` argument (the file itself, or a folder holding fra.txt);
 2. the environment variable AUGRNN_TATOEBA (the same);
 3. `../shared/data/tatoeba` beside the repository;
-4. a download of the fixed snapshot that the d2l.ai book mirrors (`fra-eng.zip`) into
-   ~/.cache/augrnn (Colab), checked against its published SHA-1 before use.
+4. a download (pooch: cached, retried) of the fixed snapshot that the d2l.ai book mirrors
+   (`fra-eng.zip`) into ~/.cache/augrnn (Colab), checked against its published SHA-1 before use.
 Otherwise a FileNotFoundError says what was tried. Tatoeba changes daily, so an explicit file is
 read as it is; `file_digest` names the version a run used.
 
@@ -19,14 +19,11 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-import tempfile
-import urllib.request
-import zipfile
 import zlib
 from functools import lru_cache
 from pathlib import Path
 
-from ..core.io import find_data
+from ..core.io import download, find_data
 from .cldr import tokenize
 
 ARCHIVE = "http://d2l-data.s3-accelerate.amazonaws.com/fra-eng.zip"
@@ -38,21 +35,16 @@ def file_digest(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _download(dest: Path, url: str = ARCHIVE, sha1: str = SHA1, timeout: float = 30) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=dest) as tmp:
-        archive = Path(tmp) / "fra-eng.zip"
-        with urllib.request.urlopen(url, timeout=timeout) as r:
-            archive.write_bytes(r.read())
-        got = hashlib.sha1(archive.read_bytes()).hexdigest()
-        if got != sha1:
-            raise OSError(f"Tatoeba download from {url} has SHA-1 {got}, expected {sha1}")
-        with zipfile.ZipFile(archive) as z:
-            name = next((n for n in z.namelist() if n.rsplit("/", 1)[-1] == FILE), None)
-            if name is None:
-                raise OSError(f"Tatoeba download from {url} holds no {FILE}")
-            (Path(tmp) / FILE).write_bytes(z.read(name))
-        os.replace(Path(tmp) / FILE, dest / FILE)  # atomic: a half-written file is never found
+def _download(dest: Path, url: str = ARCHIVE, sha1: str = SHA1) -> Path:
+    import pooch
+
+    files = download(url, f"sha1:{sha1}", dest, "fra-eng.zip", processor=pooch.Unzip())
+    found = next((Path(f) for f in files if Path(f).name == FILE), None)
+    if found is None:
+        raise OSError(f"Tatoeba download from {url} holds no {FILE}")
+    tmp = dest / f".{FILE}.part"
+    tmp.write_bytes(found.read_bytes())
+    os.replace(tmp, dest / FILE)  # atomic: a half-written file is never found
     return dest / FILE
 
 
