@@ -64,3 +64,13 @@ def test_compare_table_formats_large_numbers_and_can_keep_the_papers_other_metri
     both = compare_table(ours, paper, paper_rows=True)
     assert len(both) == 2 and both.loc[("copy", "word error rate"), "seeds"] == 0
     assert both.loc[("copy", "word error rate"), "ours (mean ± sd)"] == ""
+
+
+def test_a_long_table_is_folded_under_its_summary():
+    import pandas as pd
+
+    from augrnn.book import collapsed
+
+    html = collapsed(pd.DataFrame({"run": ["a<b", "c"]}), "2 runs & more").data
+    assert html.startswith("<details><summary>2 runs &amp; more</summary>") and "a&lt;b" in html
+    assert html.rstrip().endswith("</details>")

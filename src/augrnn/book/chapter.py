@@ -99,3 +99,12 @@ def timing_box(chapter: str):
     text = "; ".join(parts) or "no stored timings yet"
     return Markdown(f"> **Time to run this chapter.** Full scale: {text}. On a GPU: {gpu}. "
                     "At `scale = \"smoke\"` every experiment runs briefly, in a few minutes on a CPU.")  # fmt: skip
+
+
+def collapsed(table: pd.DataFrame, summary: str):
+    """A long table folded under a one-line summary (an HTML <details>, opened with a click)."""
+    from html import escape
+
+    from IPython.display import HTML
+
+    return HTML(f"<details><summary>{escape(summary)}</summary>\n{table.to_html()}\n</details>")
