@@ -74,3 +74,9 @@ def test_a_long_table_is_folded_under_its_summary():
     html = collapsed(pd.DataFrame({"run": ["a<b", "c"]}), "2 runs & more").data
     assert html.startswith("<details><summary>2 runs &amp; more</summary>") and "a&lt;b" in html
     assert html.rstrip().endswith("</details>")
+
+
+def test_count_ticks_are_short():
+    from augrnn.book.plots import _short_number
+
+    assert [_short_number(v) for v in (0, 500, 2500, 20_000, 1_500_000)] == ["0", "500", "2.5k", "20k", "1.5M"]
