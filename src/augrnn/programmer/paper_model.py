@@ -76,12 +76,14 @@ class PaperProgrammer(nn.Module):
         beta = _choose(scores.masked_fill(~present, float("-inf")), 1, hard)
         pivots = (beta * b["numbers"][:, :, None]).sum(1)  # B x 2
         h, c = q.new_zeros(B, q.shape[1]), q.new_zeros(B, 2 * q.shape[1])
+        # W [q; h_t] = W_q q + W_h h_t: the question's half is the same at every step, computed once.
+        d = q.shape[1]
+        q_op, q_col = q @ self.w_op.weight[:, :d].T, q @ self.w_col.weight[:, :d].T
         p_ops, p_cols = [], []
         for _ in range(self.steps):
             h = torch.tanh(self.w_history(torch.cat([c, h], 1)))
-            x = torch.cat([q, h], 1)
-            a_op = _choose(torch.tanh(self.w_op(x)) @ self.ops.T, 1, hard)
-            col_scores = (names @ torch.tanh(self.w_col(x))[:, :, None]).squeeze(2)
+            a_op = _choose(torch.tanh(torch.addmm(q_op, h, self.w_op.weight[:, d:].T)) @ self.ops.T, 1, hard)
+            col_scores = (names @ torch.tanh(torch.addmm(q_col, h, self.w_col.weight[:, d:].T))[:, :, None]).squeeze(2)
             a_col = _choose(col_scores.masked_fill(~b["column_mask"], float("-inf")), 1, hard)
             c = torch.cat([a_op @ self.ops, (a_col[:, :, None] * names).sum(1)], 1)
             p_ops.append(a_op)
