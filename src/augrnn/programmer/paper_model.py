@@ -73,7 +73,7 @@ class PaperProgrammer(nn.Module):
         left = z.gather(1, (b["number_pos"] - 1).clamp(min=0)[:, :, None].expand(-1, -1, z.shape[2]))  # B x 2 x d
         scores = left @ self.ops[[OP["greater"], OP["lesser"]]].T  # B x numbers x (greater, lesser)
         present = torch.arange(2, device=tokens.device)[None, :, None] < b["n_numbers"][:, None, None]
-        beta = _choose(scores.masked_fill(~present, float("-inf")), 1, hard)
+        beta = _choose(scores.masked_fill(~present, -1e9), 1, hard)  # finite: a question may have no number
         pivots = (beta * b["numbers"][:, :, None]).sum(1)  # B x 2
         h, c = q.new_zeros(B, q.shape[1]), q.new_zeros(B, 2 * q.shape[1])
         # W [q; h_t] = W_q q + W_h h_t: the question's half is the same at every step, computed once.
