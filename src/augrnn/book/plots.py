@@ -88,6 +88,19 @@ def learning_curves(df: pd.DataFrame, *, x="examples", y="loss", hue="run", ax=N
     return ax
 
 
+def curve_pair(named_runs, left=("test_error", "held-out error"), right=("test_ponder", "mean ponder cost")):
+    """Two learning-curve panels side by side for (label, run) pairs: metric `left` and metric `right`,
+    each given as (column, axis label); mean over seeds with the range as a band."""
+    from .chapter import metrics_table
+
+    curves = metrics_table(named_runs)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.5))
+    for ax, (y, ylabel) in zip(axes, (left, right)):
+        learning_curves(curves, y=y, ax=ax, ylabel=ylabel)
+    fig.tight_layout()
+    return fig
+
+
 def summarise(values: pd.Series) -> dict:
     s = pd.Series(values, dtype=float)
     return {

@@ -160,3 +160,14 @@ def partial_program_losses(model, huber_delta: float, size: int, seed: int = 12)
 def constant_answer_error(cfg) -> float:
     """Held-out |error| of always answering 0: the baseline for the soft output's error."""
     return float(arithmetic.held_out(cfg, "cpu")["y"].abs().mean())
+
+
+def paper_tables(runs: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """For runs {(columns, seed): run} of the paper's model: the last logged dev and test accuracy of
+    each run, and its hardmax accuracy per question kind on the probe (the `probe_*` metrics)."""
+    final, kinds = [], []
+    for (c, s), r in runs.items():
+        last, key = r.metrics.iloc[-1], {"columns": c, "seed": s}
+        final.append({**key, "dev_accuracy": last["dev_accuracy"], "test_accuracy": last["test_accuracy"]})
+        kinds.append({**key, **{k.removeprefix("probe_"): v for k, v in last.items() if k.startswith("probe_")}})
+    return pd.DataFrame(final), pd.DataFrame(kinds)

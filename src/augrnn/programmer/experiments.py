@@ -11,13 +11,18 @@ from ..core.config import check_scale, check_seeds
 from ..core.experiment import Planned
 from .arithmetic import Arithmetic, ArithmeticConfig
 from .model import ProgrammerConfig, TableQA
+from .paper_model import PaperTables, PaperTablesConfig
 
 CHAPTER = "neural_programmer"
 SEEDS = 3
+# The paper's model and data (augrnn.programmer.paper_model): networks trained so far per number of columns.
+PAPER_SEEDS = {1: 1}
 # fmt: off
 BUDGETS = {
-    "smoke": dict(arith_steps=200, steps=150, log_every=50, eval_size=256, probe=256, sweep_seeds=1),
-    "full": dict(arith_steps=4000, steps=6000, log_every=250, eval_size=2048, probe=4096, sweep_seeds=2),
+    "smoke": dict(arith_steps=200, steps=150, log_every=50, eval_size=256, probe=256, sweep_seeds=1,
+                  paper_steps=100, paper_log=50, paper_questions=500, paper_dev=100),
+    "full": dict(arith_steps=4000, steps=6000, log_every=250, eval_size=2048, probe=4096, sweep_seeds=2,
+                 paper_steps=50000, paper_log=1000, paper_questions=50000, paper_dev=1000),
 }
 # fmt: on
 
@@ -47,8 +52,29 @@ def tables_base(scale: str) -> ProgrammerConfig:
     )
 
 
+def paper_base(scale: str) -> PaperTablesConfig:
+    """The paper's recipe (sec. 3.2.1): Adam at its default rate, batch 50, clipping at norm 5 (of {1, 5,
+    50}), gradient noise of variance step^-0.55, Huber delta 10 and lambda 50 (of the grids {10, 25, 50}
+    and {25, 50, 75, 100}), 50,000 fixed training questions."""
+    b = budget(scale)
+    return PaperTablesConfig(
+        steps=b["paper_steps"],
+        batch_size=50,
+        lr=1e-3,
+        clip=5.0,
+        grad_noise=1.0,
+        huber_delta=10.0,
+        lookup_weight=50.0,
+        train_questions=b["paper_questions"],
+        dev_questions=b["paper_dev"],
+        log_every=b["paper_log"],
+        checkpoint_every=5000,
+    )
+
+
 def plan(scale: str, seeds: int | None = None) -> list[Planned]:
-    """Keys ("arithmetic", seed) and (f"C={columns}, T={steps}", seed)."""
+    """Keys ("arithmetic", seed), (f"C={columns}, T={steps}", seed) and ("paper", columns, seed) for the
+    paper's model and data."""
     b, seeds = budget(scale), check_seeds(seeds) or SEEDS
     arith, tab = arithmetic_base(scale), tables_base(scale)
     runs = [
@@ -70,6 +96,12 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
         add(5, 4, s)
     for steps_t in (2, 6):
         add(3, steps_t, 0)
+    paper = paper_base(scale)
+    runs += [
+        Planned(CHAPTER, f"paper-c{c}-seed{s}", ("paper", c, s), PaperTables(), paper.replace(max_columns=c, seed=s))
+        for c, n in PAPER_SEEDS.items()
+        for s in range(min(seeds, n))
+    ]
     return runs
 
 
