@@ -15,12 +15,17 @@ def test_every_full_scale_run_meets_its_row_of_the_paper():
     """The rows the chapter compares are named as data/reference/act.csv names them, so none is
     silently left without the paper's value."""
     keys = [p.key for p in experiments.plan("full")]
-    sweep = {k: fake(0.0, 3.0) for k in keys if k[0] not in ("bits", "logic", "long")}
+    kinds = ("bits", "logic", "long", "logic-long", "parity64")
+    sweep = {k: fake(0.0, 3.0) for k in keys if k[0] not in kinds}
     sizes = {k[1:]: fake(0.5, 3.0) for k in keys if k[0] == "bits"}
     logic = {k[1:]: fake(0.1, 2.0) for k in keys if k[0] == "logic"}
     long = {k[1:]: fake(0.0, 2.5) for k in keys if k[0] == "long"}
-    ours = ours_for_the_paper(sweep, sizes, logic, long)
-    assert {"parity, 4x the updates / ACT tau=0.03", "logic / no ACT"} <= set(ours["experiment"])
+    logic_long = {k[1:]: fake(0.1, 2.0) for k in keys if k[0] == "logic-long"}
+    parity64 = {k[1:]: fake(0.1, 2.0) for k in keys if k[0] == "parity64"}
+    ours = ours_for_the_paper(sweep, sizes, logic, long, logic_long, parity64)
+    assert {"parity, 4x the updates / ACT tau=0.03", "logic / no ACT", "logic, 2x the updates / no ACT"} <= set(
+        ours["experiment"]
+    )
     errors = set(ours[ours["metric"] == "test error"]["experiment"])
     paper = set(reference("act")["experiment"])
     missing = sorted(errors - paper - {"logic / ACT tau=0.1"})  # the paper states no logic number at 0.1

@@ -21,12 +21,20 @@ LOGIC_SEEDS = {"none": 3, 1e-2: 3}
 LOGIC_TAUS = tuple(t for t in LOGIC_SEEDS if t != "none")
 # The taus that fail at the sweep's budget, trained 4x longer: is it the budget or the penalty?
 LONG_TAUS = (1e-2, 3e-2, 1e-1)
+# Logic at twice the updates (20,000 of 128 sequences: the 2.6M sequences in which the paper's low-tau
+# networks solve it, "about 10,000 iterations" of 16 on each of 16 threads): networks per setting so far.
+LOGIC_LONG_SEEDS = {"none": 3, 1e-2: 1}
+# 64-element parity, the paper's size, with a budget 15x the input-size runs' and a curriculum over the
+# number of non-zero elements (ours: the paper has none): networks so far.
+PARITY64_SEEDS = 0
 # fmt: off
 BUDGETS = {
     "smoke": dict(bits=8, steps=300, log_every=50, eval_size=512, sizes=[8, 12], sizes_steps=200,
-                  long_steps=600, logic_steps=30, logic_length=3, logic_log=10),
+                  long_steps=600, logic_steps=30, logic_length=3, logic_log=10, logic_long_steps=60,
+                  p64_bits=12, p64_steps=300, p64_curriculum=100, p64_log=50),
     "full": dict(bits=8, steps=10000, log_every=250, eval_size=4096, sizes=[8, 16, 32, 64], sizes_steps=20000,
-                 long_steps=40000, logic_steps=10000, logic_length=10, logic_log=250),
+                 long_steps=40000, logic_steps=10000, logic_length=10, logic_log=250, logic_long_steps=20000,
+                 p64_bits=64, p64_steps=200000, p64_curriculum=100000, p64_log=2500),
 }
 # fmt: on
 
@@ -51,7 +59,8 @@ def base(scale: str) -> ParityConfig:
 def plan(scale: str, seeds: int | None = None) -> list[Planned]:
     """Keys ("none", seed) for the RNN without ACT, (tau, seed) with it, ("bits", n, seed) for the
     input sizes at a fixed budget, ("long", tau, seed) for the failing taus at 4x the budget,
-    ("logic", tau or "none", seed) for the logic task."""
+    ("logic", tau or "none", seed) for the logic task, ("logic-long", ...) for it at twice the updates and
+    ("parity64", tau, seed) for 64-element parity with a curriculum and a long budget."""
     b, cfg, seeds = budget(scale), base(scale), check_seeds(seeds) or SEEDS
     runs = [
         Planned(CHAPTER, f"taunone-seed{s}", ("none", s), Parity(), cfg.replace(model={"act": "none"}, tau=0.0, seed=s))
@@ -84,6 +93,25 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
         for tau in LONG_TAUS
         for s in range(seeds)
     ]
+    runs += [
+        Planned(
+            CHAPTER,
+            f"parity64-tau0.001-seed{s}",
+            ("parity64", 1e-3, s),
+            Parity(),
+            cfg.replace(
+                bits=b["p64_bits"],
+                tau=1e-3,
+                lr=1e-3,
+                steps=b["p64_steps"],
+                curriculum=b["p64_curriculum"],
+                log_every=b["p64_log"],
+                checkpoint_every=10000,
+                seed=s,
+            ),
+        )
+        for s in range(min(seeds, PARITY64_SEEDS))
+    ]
     logic = logic_base(scale)
     runs += [
         Planned(
@@ -94,6 +122,19 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
             logic.replace(model={"act": "none"}, tau=0.0, seed=s) if tau == "none" else logic.replace(tau=tau, seed=s),
         )
         for tau, n in LOGIC_SEEDS.items()
+        for s in range(min(seeds, n))
+    ]
+    runs += [
+        Planned(
+            CHAPTER,
+            f"logic-long-tau{tau}-seed{s}",
+            ("logic-long", tau, s),
+            Logic(),
+            (logic.replace(model={"act": "none"}, tau=0.0) if tau == "none" else logic.replace(tau=tau)).replace(
+                steps=b["logic_long_steps"], seed=s
+            ),
+        )
+        for tau, n in LOGIC_LONG_SEEDS.items()
         for s in range(min(seeds, n))
     ]
     return runs
@@ -134,4 +175,6 @@ def setup(scale: str) -> dict[str, str]:
         "logic: training": f"{lg.optimizer.capitalize()}, lr {lg.lr:g}, batch {lg.batch_size}, {lg.steps:,} steps "
         f"({lg.steps * lg.batch_size:,} sequences); networks: "
         + ", ".join(f"{n} {'without ACT' if t == 'none' else f'at τ = {t:g}'}" for t, n in LOGIC_SEEDS.items()),
+        "logic: twice the updates": f"{b['logic_long_steps']:,} steps; networks: "
+        + ", ".join(f"{n} {'without ACT' if t == 'none' else f'at τ = {t:g}'}" for t, n in LOGIC_LONG_SEEDS.items()),
     }

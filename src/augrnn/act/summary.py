@@ -31,14 +31,19 @@ def updates_to(runs: dict, threshold: float = 0.05) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def ours_for_the_paper(sweep: dict, sizes: dict, logic: dict, long: dict | None = None) -> pd.DataFrame:
+def ours_for_the_paper(
+    sweep: dict, sizes: dict, logic: dict, long: dict | None = None, logic_long=None, parity64=None
+) -> pd.DataFrame:
     """One row per (experiment, metric, seed), named as the rows of data/reference/act.csv: the parity
-    sweep, the 64-element parity runs, the logic runs and the failing taus at 4x the budget."""
+    sweep, the 64-element parity runs, the logic runs, the failing taus at 4x the budget, the logic
+    runs at 2x the budget and 64-element parity with a curriculum and a long budget."""
     groups = [
         ("parity", sweep),
         ("parity, 4x the updates", long or {}),
         ("parity, 64 elements", {(1e-3, s): r for (n, s), r in sizes.items() if n == 64}),
+        ("parity, 64 elements, curriculum, 200k updates", parity64 or {}),
         ("logic", logic),
+        ("logic, 2x the updates", logic_long or {}),
     ]
     rows = []
     for name, runs in groups:
