@@ -105,3 +105,26 @@ def test_cli_trains_one_smoke_run_and_refuses_bad_input(tmp_path):
     bad = cli("train", "soft_lookup", "--only", "nothing-*", root=tmp_path)
     assert bad.returncode == 2 and "match no planned run" in bad.stderr
     assert "invalid choice: 'tm'" in cli("list", "tm").stderr
+
+
+def test_every_module_the_prose_names_exists():
+    """`augrnn.x.y` in a chapter's text names a module, or an object in one, that exists."""
+    import importlib
+
+    bad = []
+    for path in NOTEBOOKS:
+        cells = json.loads(path.read_text())["cells"]
+        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+        for name in set(re.findall(r"`augrnn\.([\w.]+)`", text)):
+            parts = name.split(".")
+            for k in range(len(parts), 0, -1):
+                try:
+                    obj = importlib.import_module("augrnn." + ".".join(parts[:k]))
+                    for attr in parts[k:]:
+                        obj = getattr(obj, attr)
+                    break
+                except (ImportError, AttributeError):
+                    continue
+            else:
+                bad.append(f"{path.name}: augrnn.{name}")
+    assert bad == []
