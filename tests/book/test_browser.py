@@ -122,3 +122,17 @@ def test_interactive_figures_render_and_respond(browser, page):
         ActionChains(browser).move_to_element(points[len(points) // 2]).perform()
         labels = gd.find_elements("css selector", ".hoverlayer .hovertext")
         assert labels and labels[0].text.strip(), "hovering a data point shows no label"
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if (ROOT / p.with_suffix(".ipynb")).exists()], ids=str)
+def test_every_figure_has_a_number_a_caption_and_alt_text(browser, page):
+    browser.get((HTML / page).as_uri())
+    for img in browser.find_elements("css selector", "article img"):
+        alt = img.get_attribute("alt") or ""
+        assert alt.strip() and not alt.startswith("_images"), f"{page}: an image without alt text"
+        caption = browser.execute_script(
+            "const f = arguments[0].closest('figure'); const c = f && f.querySelector('figcaption');"
+            "return c ? c.textContent : ''",
+            img,
+        )
+        assert caption.strip().startswith("Fig."), f"{page}: an image without a numbered caption ({alt})"

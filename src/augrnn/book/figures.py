@@ -181,7 +181,7 @@ def strip_readers_attention(models: dict, cfg, n_digits: int = 4, seed: int = 11
             )
             token = int(out[0, t])
             emitted = "</s>" if token == EOS else str(token)
-            ax.set_title(f"{name}: {emitted}" if name else f"emits {emitted}", fontsize=9)
+            ax.set_title(f"{name}: {emitted}" if name else f"emits {emitted}", fontsize=12)
     fig.tight_layout()
     return fig
 
@@ -257,5 +257,5 @@ def act_tradeoff(final_parity):
     ax.scatter(none["test_ponder"], none["test_error"], marker="x", color="black", label="no ACT")
     ax.set_xlabel("mean ponder cost")
     ax.set_ylabel("held-out error")
-    ax.legend(frameon=False, fontsize=8, ncol=2)
+    ax.legend(frameon=False, ncol=2)
     return fig
