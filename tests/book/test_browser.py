@@ -136,3 +136,14 @@ def test_every_figure_has_a_number_a_caption_and_alt_text(browser, page):
             img,
         )
         assert caption.strip().startswith("Fig."), f"{page}: an image without a numbered caption ({alt})"
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if (ROOT / p.with_suffix(".ipynb")).exists()], ids=str)
+def test_code_fits_the_content_width(browser, page):
+    browser.set_window_size(1100, 900)  # the content column is 772 px wide here
+    browser.get((HTML / page).as_uri())
+    wide = browser.execute_script(
+        "return Array.from(document.querySelectorAll('article div.highlight pre'))"
+        ".filter(p => p.scrollWidth > p.clientWidth + 1).length"
+    )
+    assert wide == 0, f"{page}: {wide} code blocks run off the page"

@@ -155,6 +155,8 @@ def stage(root: Path) -> Path:
         shutil.copy2(src, dest / rel)
     for extra in (root / "book").glob("*.png"):
         shutil.copy2(extra, dest / "book" / extra.name)
+    if (root / "_static").is_dir():  # the book's CSS (Jupyter Book includes every _static/*.css)
+        shutil.copytree(root / "_static", dest / "_static")
     # The chapters include the package's code (literalinclude /src/augrnn/...): stage it beside them.
     shutil.copytree(
         root / "src" / "augrnn", dest / "src" / "augrnn", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
