@@ -17,6 +17,8 @@ CHAPTER = "neural_programmer"
 SEEDS = 3
 # The paper's model and data (augrnn.programmer.paper_model): networks trained so far per number of columns.
 PAPER_SEEDS = {1: 1}
+# The same without gradient noise (the paper's fig. 8 compares the two): networks per number of columns.
+PAPER_NO_NOISE_SEEDS = {1: 1}
 # fmt: off
 BUDGETS = {
     "smoke": dict(arith_steps=200, steps=150, log_every=50, eval_size=256, probe=256, sweep_seeds=1,
@@ -100,6 +102,17 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
     runs += [
         Planned(CHAPTER, f"paper-c{c}-seed{s}", ("paper", c, s), PaperTables(), paper.replace(max_columns=c, seed=s))
         for c, n in PAPER_SEEDS.items()
+        for s in range(min(seeds, n))
+    ]
+    runs += [
+        Planned(
+            CHAPTER,
+            f"paper-nonoise-c{c}-seed{s}",
+            ("paper-nonoise", c, s),
+            PaperTables(),
+            paper.replace(max_columns=c, grad_noise=0.0, seed=s),
+        )
+        for c, n in PAPER_NO_NOISE_SEEDS.items()
         for s in range(min(seeds, n))
     ]
     return runs
