@@ -119,7 +119,7 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
             f"logic-tau{tau}-seed{s}",
             ("logic", tau, s),
             Logic(),
-            logic.replace(model={"act": "none"}, tau=0.0, seed=s) if tau == "none" else logic.replace(tau=tau, seed=s),
+            logic_config(logic, tau, seed=s),
         )
         for tau, n in LOGIC_SEEDS.items()
         for s in range(min(seeds, n))
@@ -130,9 +130,7 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
             f"logic-long-tau{tau}-seed{s}",
             ("logic-long", tau, s),
             Logic(),
-            (logic.replace(model={"act": "none"}, tau=0.0) if tau == "none" else logic.replace(tau=tau)).replace(
-                steps=b["logic_long_steps"], seed=s
-            ),
+            logic_config(logic, tau, steps=b["logic_long_steps"], seed=s),
         )
         for tau, n in LOGIC_LONG_SEEDS.items()
         for s in range(min(seeds, n))
@@ -156,6 +154,17 @@ def logic_base(scale: str) -> LogicConfig:
     )
 
 
+def logic_config(logic: LogicConfig, tau, **changes) -> LogicConfig:
+    """The logic network at time penalty `tau`, or without ACT for tau "none"."""
+    if tau == "none":
+        return logic.replace(model={"act": "none"}, tau=0.0, **changes)
+    return logic.replace(tau=tau, **changes)
+
+
+def _networks(seeds: dict) -> str:
+    return ", ".join(f"{n} {'without ACT' if t == 'none' else f'at τ = {t:g}'}" for t, n in seeds.items())
+
+
 def setup(scale: str) -> dict[str, str]:
     """Our side of the chapter's setup table, read from the plan's configs."""
     b, cfg, lg = budget(scale), base(scale), logic_base(scale)
@@ -173,8 +182,6 @@ def setup(scale: str) -> dict[str, str]:
         "logic: network": f"LSTM of {lg.model.hidden} cells, one sigmoid output per vector; "
         f"M = {lg.model.max_steps}, ε = {lg.model.eps:g}",
         "logic: training": f"{lg.optimizer.capitalize()}, lr {lg.lr:g}, batch {lg.batch_size}, {lg.steps:,} steps "
-        f"({lg.steps * lg.batch_size:,} sequences); networks: "
-        + ", ".join(f"{n} {'without ACT' if t == 'none' else f'at τ = {t:g}'}" for t, n in LOGIC_SEEDS.items()),
-        "logic: twice the updates": f"{b['logic_long_steps']:,} steps; networks: "
-        + ", ".join(f"{n} {'without ACT' if t == 'none' else f'at τ = {t:g}'}" for t, n in LOGIC_LONG_SEEDS.items()),
+        f"({lg.steps * lg.batch_size:,} sequences); networks: {_networks(LOGIC_SEEDS)}",
+        "logic: twice the updates": f"{b['logic_long_steps']:,} steps; networks: {_networks(LOGIC_LONG_SEEDS)}",
     }

@@ -54,22 +54,21 @@ class ACTCell(nn.Module):
 
     def forward(self, x: torch.Tensor, state):
         first, later, step = _inner_steps(self.cell, x)
+        single = not isinstance(state, tuple)  # an RNN's state B x H; an LSTM's the tuple (h, c)
+        parts = (state,) if single else state
+        advance = (lambda pre, s: (step(pre, s[0]),)) if single else step
         states, halts = [], []
         total = torch.zeros(x.shape[0], device=x.device, dtype=x.dtype)
         going = None  # indices of the samples still pondering; None: all of them
         for n in range(self.max_steps):
             pre = first if n == 0 else later
             if going is None:
-                state = step(pre, state)
+                parts = advance(pre, parts)
             else:
                 # Only the samples still pondering run the cell: a halted sample's later states get
                 # weight 0 in the mean (eq. 10), so they are kept as they are instead of computed.
-                parts = state if isinstance(state, tuple) else (state,)
-                moved = step(pre[going], _pick(state, going))
-                moved = moved if isinstance(moved, tuple) else (moved,)
-                new = tuple(old.index_copy(0, going, part) for old, part in zip(parts, moved))
-                state = new if isinstance(state, tuple) else new[0]
-            parts = state if isinstance(state, tuple) else (state,)
+                moved = advance(pre[going], tuple(part[going] for part in parts))
+                parts = tuple(old.index_copy(0, going, new) for old, new in zip(parts, moved))
             h = torch.sigmoid(self.halt(parts[0])).squeeze(-1)
             states.append(parts)
             halts.append(h)
@@ -83,7 +82,7 @@ class ACTCell(nn.Module):
         h = torch.stack(halts, dim=-1)  # B x K
         p, steps, remainder = halting_weights(h, self.eps)
         mean = tuple((p.unsqueeze(-1) * torch.stack(part, dim=1)).sum(1) for part in zip(*states))
-        mean_state = mean if isinstance(state, tuple) else mean[0]
+        mean_state = mean[0] if single else mean
         return mean_state, steps + remainder, {"h": h, "p": p, "steps": steps, "remainder": remainder}
 
 
@@ -106,10 +105,6 @@ def _inner_steps(cell: nn.Module, x: torch.Tensor):
         return first, later, lambda pre, h: act(torch.addmm(pre, h, cell.weight_hh.t()))
     flag = x.new_zeros(x.shape[0], 1)
     return torch.cat([x, flag + 1], -1), torch.cat([x, flag], -1), cell
-
-
-def _pick(state, rows: torch.Tensor):
-    return tuple(part[rows] for part in state) if isinstance(state, tuple) else state[rows]
 
 
 def _lstm_step(weight_hh: torch.Tensor, pre: torch.Tensor, state):

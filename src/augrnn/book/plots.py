@@ -8,7 +8,7 @@ import pandas as pd
 import seaborn as sns
 
 from ..core import io
-from .chapter import significant
+from .chapter import metrics_table, significant
 
 # The chapters draw figures up to 14 inches wide, shown at the book's 772 px content width: at these
 # sizes the smallest text (12 pt tick labels: 12 x 100/72 px x 772/1400) still renders above 9 px.
@@ -91,8 +91,6 @@ def learning_curves(df: pd.DataFrame, *, x="examples", y="loss", hue="run", ax=N
 def curve_pair(named_runs, left=("test_error", "held-out error"), right=("test_ponder", "mean ponder cost")):
     """Two learning-curve panels side by side for (label, run) pairs: metric `left` and metric `right`,
     each given as (column, axis label); mean over seeds with the range as a band."""
-    from .chapter import metrics_table
-
     curves = metrics_table(named_runs)
     fig, axes = plt.subplots(1, 2, figsize=(12, 3.5))
     for ax, (y, ylabel) in zip(axes, (left, right)):

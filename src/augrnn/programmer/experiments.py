@@ -75,8 +75,8 @@ def paper_base(scale: str) -> PaperTablesConfig:
 
 
 def plan(scale: str, seeds: int | None = None) -> list[Planned]:
-    """Keys ("arithmetic", seed), (f"C={columns}, T={steps}", seed) and ("paper", columns, seed) for the
-    paper's model and data."""
+    """Keys ("arithmetic", seed), (f"C={columns}, T={steps}", seed), and ("paper", columns, seed) and
+    ("paper-nonoise", columns, seed) for the paper's model and data with and without gradient noise."""
     b, seeds = budget(scale), check_seeds(seeds) or SEEDS
     arith, tab = arithmetic_base(scale), tables_base(scale)
     runs = [
@@ -99,22 +99,21 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
     for steps_t in (2, 6):
         add(3, steps_t, 0)
     paper = paper_base(scale)
-    runs += [
-        Planned(CHAPTER, f"paper-c{c}-seed{s}", ("paper", c, s), PaperTables(), paper.replace(max_columns=c, seed=s))
-        for c, n in PAPER_SEEDS.items()
-        for s in range(min(seeds, n))
-    ]
-    runs += [
-        Planned(
-            CHAPTER,
-            f"paper-nonoise-c{c}-seed{s}",
-            ("paper-nonoise", c, s),
-            PaperTables(),
-            paper.replace(max_columns=c, grad_noise=0.0, seed=s),
-        )
-        for c, n in PAPER_NO_NOISE_SEEDS.items()
-        for s in range(min(seeds, n))
-    ]
+    for kind, counts, change in (
+        ("paper", PAPER_SEEDS, {}),
+        ("paper-nonoise", PAPER_NO_NOISE_SEEDS, {"grad_noise": 0.0}),
+    ):
+        runs += [
+            Planned(
+                CHAPTER,
+                f"{kind}-c{c}-seed{s}",
+                (kind, c, s),
+                PaperTables(),
+                paper.replace(max_columns=c, seed=s, **change),
+            )
+            for c, n in counts.items()
+            for s in range(min(seeds, n))
+        ]
     return runs
 
 

@@ -71,7 +71,7 @@ class PaperProgrammer(nn.Module):
         names = self.words(self.name_ids[:C]).expand(B, -1, -1)  # P: B x C x d
         # Pivots (sec. 2.3): one softmax per comparison over the question's numbers, computed once.
         left = z.gather(1, (b["number_pos"] - 1).clamp(min=0)[:, :, None].expand(-1, -1, z.shape[2]))  # B x 2 x d
-        scores = left @ self.ops[[OP["greater"], OP["lesser"]]].T  # B x numbers x (greater, lesser)
+        scores = left @ self.ops[OP["greater"] : OP["lesser"] + 1].T  # B x numbers x (greater, lesser)
         present = torch.arange(2, device=tokens.device)[None, :, None] < b["n_numbers"][:, None, None]
         beta = _choose(scores.masked_fill(~present, -1e9), 1, hard)  # finite: a question may have no number
         pivots = (beta * b["numbers"][:, :, None]).sum(1)  # B x 2
@@ -165,8 +165,7 @@ class PaperTables:
     def batch(self, cfg, step, g, device):
         data = training_set(cfg.max_columns, cfg.train_questions, cfg.data_seed, device)
         idx = torch.randint(0, cfg.train_questions, (cfg.batch_size,), generator=g, device=device)
-        rows = int(data["row_mask"][idx].sum(1).max())  # trim the padding rows no question of the batch uses
-        return {k: v[idx][:, :rows] if k in ("table", "row_mask", "lookup") else v[idx] for k, v in _dense(data)}
+        return {k: v[idx] for k, v in data.items() if torch.is_tensor(v)}
 
     def loss(self, model, b, cfg):
         out = model(b)
@@ -195,7 +194,3 @@ def accuracy_by_kind(model, b) -> dict[str, float]:
 def probe(cfg: PaperTablesConfig, device):
     """Every template of the test distribution 8 times (seeded apart from the paper's test set)."""
     return paper_test(cfg.replace(data_seed=cfg.data_seed + 1), device, per_template=8)
-
-
-def _dense(data):
-    return ((k, v) for k, v in data.items() if torch.is_tensor(v))
