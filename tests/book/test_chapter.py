@@ -66,6 +66,42 @@ def test_compare_table_formats_large_numbers_and_can_keep_the_papers_other_metri
     assert both.loc[("copy", "word error rate"), "ours (mean ± sd)"] == ""
 
 
+def test_a_claim_gets_a_verdict_from_our_mean_and_its_seeds():
+    import pandas as pd
+    import pytest
+
+    from augrnn.book.plots import compare_table, verdict
+
+    ours = pd.DataFrame(
+        [
+            {"experiment": e, "metric": "cost", "seed": s, "value": v}
+            for e, vs in (("a", [0.05, 0.07, 0.0]), ("b", [3.0]))
+            for s, v in enumerate(vs)
+        ]
+    )
+    paper = pd.DataFrame(
+        [
+            {
+                "experiment": e,
+                "metric": "cost",
+                "value": "near 0",
+                "source": "fig. 3",
+                "certainty": "stated",
+                "holds_if": "< 0.1",
+            }
+            for e in "abc"
+        ]
+    )
+    table = compare_table(ours, paper, paper_rows=True)["verdict"]
+    assert list(table) == ["reproduced", "not reproduced (1 seed)", "not run"]
+    assert verdict(">= 2", 2.0, 3) == "reproduced" and verdict("", 1.0, 3) == "–"
+    never = ours.assign(value=[1.0, float("nan"), 2.0, 3.0])  # one seed of "a" never got there
+    row = compare_table(never, paper.assign(holds_if="< 10")).loc[("a", "cost")]
+    assert row["ours (mean ± sd)"].endswith("never in 1 of 3") and row["verdict"] == "not reproduced"
+    with pytest.raises(ValueError, match="holds_if"):
+        verdict("about 2", 1.0, 3)
+
+
 def test_a_long_table_is_folded_under_its_summary():
     import pandas as pd
 

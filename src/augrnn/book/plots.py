@@ -107,11 +107,18 @@ def summarise(values: pd.Series) -> dict:
         "min": s.min(),
         "max": s.max(),
         "n": len(s),
+        "missing": int(s.isna().sum()),
     }
 
 
 def compare_table(
-    ours: pd.DataFrame, reference: pd.DataFrame, *, on=("experiment", "metric"), digits=3, paper_rows=False
+    ours: pd.DataFrame,
+    reference: pd.DataFrame,
+    *,
+    on=("experiment", "metric"),
+    digits=3,
+    paper_rows=False,
+    only_paper_rows=False,
 ) -> pd.DataFrame:
     """Paper beside ours.
 
@@ -120,13 +127,21 @@ def compare_table(
     Returns one row per `on` key: the paper's value and source, our mean ± sd over seeds, min-max, n.
     paper_rows: also keep the paper's rows we have no number for (a metric we do not measure
     gets a row of its own rather than sharing one with a different metric of ours).
+    only_paper_rows: the paper's rows only (ours without a paper's row are left out).
+    Where the reference has a `holds_if` column (the paper's claim as a test on our mean, e.g.
+    "< 0.1"), the table adds the test and a verdict computed from our numbers (see `verdict`).
     """
     on = list(on)
     agg = ours.groupby(on, sort=False)["value"].apply(lambda v: pd.Series(summarise(v))).unstack()
     fmt = lambda x: "–" if pd.isna(x) else significant(x, digits)
     table = pd.DataFrame(
         {
-            "ours (mean ± sd)": [f"{fmt(m)} ± {fmt(s)}" for m, s in zip(agg["mean"], agg["sd"])],
+            "ours (mean ± sd)": [
+                f"never ({k:.0f} of {n:.0f})"
+                if k == n
+                else f"{fmt(m)} ± {fmt(s)}" + (f"; never in {k:.0f} of {n:.0f}" if k else "")
+                for m, s, k, n in zip(agg["mean"], agg["sd"], agg["missing"], agg["n"])
+            ],
             "ours (min–max)": [f"{fmt(a)}–{fmt(b)}" for a, b in zip(agg["min"], agg["max"])],
             "seeds": agg["n"].astype(int).values,
         },
@@ -135,12 +150,37 @@ def compare_table(
     ref = reference.set_index(on)[["value", "source", "certainty"]] if len(reference) else None
     if ref is not None:
         ref = ref.rename(columns={"value": "paper"})
-        table = ref.join(table, how="outer" if paper_rows else "right", sort=False)
+        how = "left" if only_paper_rows else "outer" if paper_rows else "right"
+        table = ref.join(table, how=how, sort=False)
         table["paper"] = table["paper"].fillna("–")
         table["seeds"] = table["seeds"].fillna(0).astype(int)
         table = table.fillna("")
-        table = table[["paper", "ours (mean ± sd)", "ours (min–max)", "seeds", "source", "certainty"]]
+        columns = ["paper", "ours (mean ± sd)", "ours (min–max)", "seeds", "source", "certainty"]
+        if "holds_if" in reference:
+            tests = reference.set_index(on)["holds_if"].reindex(table.index)
+            # A seed without a value never got there ("until" metrics): count it as infinitely far.
+            means = agg["mean"].where(agg["missing"] == 0, float("inf")).reindex(table.index)
+            table["claim holds if ours"] = tests.fillna("").values
+            table["verdict"] = [verdict(t, m, n) for t, m, n in zip(tests, means, table["seeds"])]
+            columns[4:4] = ["claim holds if ours", "verdict"]
+        table = table[columns]
     return table
+
+
+def verdict(test, mean, seeds: int) -> str:
+    """Our mean against the paper's claim written as a test (`test`: an operator and a number, e.g.
+    "< 0.1", ">= 100"): "reproduced" or "not reproduced", with "(1 seed)" etc. under 3 seeds;
+    "not run" without seeds; "–" without a test. A mean of inf (a seed never got there) fails "<"."""
+    if seeds == 0 or pd.isna(mean):
+        return "not run"
+    if not isinstance(test, str) or not test.strip():
+        return "–"
+    op, _, number = test.strip().partition(" ")
+    checks = {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__}
+    if op not in checks:
+        raise ValueError(f"holds_if = {test!r}: write an operator ({', '.join(checks)}), a space and a number")
+    holds = checks[op](float(mean), float(number))
+    return ("reproduced" if holds else "not reproduced") + (f" ({seeds} seed{'s' * (seeds > 1)})" if seeds < 3 else "")
 
 
 def reference(name: str) -> pd.DataFrame:
@@ -162,6 +202,7 @@ def sequence_panels(panels, *, title="", height=1.2, cmap="gray_r", xlabel="time
         ax.set_ylabel(label, rotation=0, ha="right", va="center")
         ax.set_yticks([])
     axes[-1, 0].set_xlabel(xlabel)
+    axes[-1, 0].xaxis.set_major_locator(plt.MaxNLocator(integer=True))  # whole time steps
     if title:
         fig.suptitle(title)
     fig.tight_layout()
