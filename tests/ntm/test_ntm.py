@@ -187,3 +187,15 @@ def test_bad_ntm_config_is_refused():
         NTMConfig(task="sort")
     with pytest.raises(ConfigError, match="min_len = 5 must be <= max_len = 3"):
         NTMConfig(min_len=5, max_len=3)
+
+
+def test_memory_starts_as_collier_and_beel_initialise_it():
+    small = dict(hidden=4, locations=5, width=3)
+    constant, learned, random = (
+        NTM(NTMModelConfig(memory_init=m, **small), 3, 2) for m in ("constant", "learned", "random")
+    )
+    assert torch.equal(constant.initial_state(2)["memory"], torch.full((2, 5, 3), 1e-6))
+    assert torch.equal(learned.initial_state(2)["memory"][0], torch.tanh(learned.m0))
+    first, second = random.initial_state(2)["memory"], random.initial_state(2)["memory"]
+    assert not torch.equal(first, second) and not torch.equal(first[0], first[1])  # afresh per episode
+    assert first.abs().max() < 1

@@ -72,10 +72,13 @@ class NTM(nn.Module):
         w0[:, 0] = 10.0
         self.w0 = nn.Parameter(w0)
         self.r0 = nn.Parameter(torch.randn(sp.read_heads, sp.width) * 0.01)
+        # Memory at the start of every episode, the three schemes of Collier & Beel's code: learned
+        # (tanh of a learned bias), random (tanh of N(0, 0.5^2), drawn afresh for every episode, from
+        # torch's global generator, which `fit` seeds) and constant (1e-6 everywhere).
         if sp.memory_init == "learned":
             self.m0 = nn.Parameter(torch.randn(sp.locations, sp.width) * 0.01)
         elif sp.memory_init == "random":
-            self.register_buffer("m0", torch.randn(sp.locations, sp.width) * 0.5)
+            self.register_buffer("m0", torch.zeros(sp.locations, sp.width))
         elif sp.memory_init == "constant":
             self.register_buffer("m0", torch.full((sp.locations, sp.width), 1e-6))
         else:
@@ -89,8 +92,14 @@ class NTM(nn.Module):
         sp = self.cfg
         # Contiguous copies, not broadcast views: the first step then sees the strides of every later
         # one (a compiled step is specialised to its inputs' strides).
+        if sp.memory_init == "random":
+            memory = torch.tanh(torch.randn(batch, *self.m0.shape, device=self.m0.device) * 0.5)
+        elif sp.memory_init == "learned":
+            memory = torch.tanh(self.m0).expand(batch, -1, -1).contiguous()
+        else:
+            memory = self.m0.expand(batch, -1, -1).contiguous()
         state = {
-            "memory": self.m0.expand(batch, -1, -1).contiguous(),
+            "memory": memory,
             "w": torch.softmax(self.w0, dim=-1).expand(batch, -1, -1).contiguous(),
             "reads": torch.tanh(self.r0).reshape(1, -1).expand(batch, -1).contiguous(),
         }

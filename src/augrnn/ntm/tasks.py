@@ -139,8 +139,11 @@ def recall_batch(cfg, batch, items, g, device):
     return {"x": x, "y": y, "mask": mask}
 
 
-def sample_batch(cfg: NTMConfig, batch: int, g, device, step: int | None = None, size: int | None = None):
-    """One training batch; `size` fixes the length (copy, repeat copy) or item count (recall).
+def sample_batch(
+    cfg: NTMConfig, batch: int, g, device, step: int | None = None, size: int | None = None, repeats: int | None = None
+):
+    """One training batch; `size` fixes the length (copy, repeat copy) or item count (recall), and
+    `repeats` the repeat count of repeat copy (it may exceed cfg.max_repeats: the paper's fig. 8).
 
     Lengths come from a host-side RNG seeded like `g`, so choosing a shape never waits on the device.
     """
@@ -156,7 +159,7 @@ def sample_batch(cfg: NTMConfig, batch: int, g, device, step: int | None = None,
         return copy_batch(cfg, batch, n, g, device)
     if cfg.task == "repeat_copy":
         n = size or rng.randint(cfg.min_len, ceiling(cfg.min_len, cfg.max_len))
-        reps = rng.randint(1, cfg.max_repeats)
+        reps = repeats or rng.randint(1, cfg.max_repeats)
         return repeat_copy_batch(cfg, batch, n, reps, g, device)
     if cfg.task == "ngrams":
         return ngram_batch(batch, size or cfg.ngram_len, cfg.ngram_context, g, device)
@@ -284,21 +287,29 @@ def recipe_summary(runs: dict, thresholds=(1.0, 0.1)):
 
 
 @torch.no_grad()
-def generalisation(model, cfg: NTMConfig, sizes, n: int = 32, seed: int = 123):
-    """Bit errors and cost per sequence at each length (copy, repeat copy) or item count (recall)."""
+def generalisation(model, cfg: NTMConfig, sizes, n: int = 32, seed: int = 123, repeats: int | None = None):
+    """Bit errors and cost per sequence at each length (copy, repeat copy) or item count (recall);
+    `repeats` fixes repeat copy's count (otherwise drawn from 1..cfg.max_repeats)."""
     device = next(model.parameters()).device
     rows = []
     for size in sizes:
         g = fixed_generator(seed + size, device)
-        b = sample_batch(cfg, n, g, device, size=size)
+        b = sample_batch(cfg, n, g, device, size=size, repeats=repeats)
         logits = model(b["x"])
         errors = bit_errors(logits, b)
+        if cfg.task == "repeat_copy":  # of which on the end-marker channel (the paper's fig. 8 discusses it)
+            wrong = ((logits[..., cfg.bits] > 0).float() != b["y"][..., cfg.bits]).float()
+            extra = {"marker_errors": float((wrong * b["mask"]).sum(1).mean())}
+        else:
+            extra = {}
         rows.append(
             {
                 "size": size,
+                **({"repeats": repeats} if repeats else {}),
                 "bit_errors": float(errors.mean()),
                 "perfect": float((errors == 0).float().mean()),
                 "cost": float(bits_per_sequence(logits, b)),
+                **extra,
             }
         )
     return rows
