@@ -189,6 +189,33 @@ def test_bad_ntm_config_is_refused():
         NTMConfig(min_len=5, max_len=3)
 
 
+def test_the_claims_pair_each_ntm_seed_with_the_lstm_of_the_same_seed():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from augrnn.ntm.analysis import ours_for_the_paper
+
+    def run(costs, optimum=None):
+        m = pd.DataFrame({"step": [1, 2], "examples": [32, 64], "test_cost": costs})
+        return SimpleNamespace(metrics=m if optimum is None else m.assign(test_optimal_cost=optimum))
+
+    runs = {
+        ("ngrams", "NTM", 0): run([9.0, 5.0], 4.0),
+        ("ngrams", "LSTM", 0): run([9.0, 6.0], 4.0),
+        ("priority_sort", "NTM", 0): run([50.0, 2.0]),
+        ("priority_sort", "LSTM", 0): run([50.0, 40.0]),
+        ("priority_sort", "NTM", 1): run([50.0, 0.05]),  # no LSTM of seed 1: no ratio
+    }
+    empty = pd.DataFrame(columns=["model", "seed", "size", "repeats", "bit_errors", "data_bit_errors", "cost"])
+    ours = ours_for_the_paper(runs, empty, empty, empty, empty).set_index(["experiment", "metric", "seed"])["value"]
+    assert ours["ngrams / NTM", "cost above the Bayesian optimum (bits per sequence)", 0] == 1.0
+    assert ours["ngrams / NTM", "cost above the optimum, as a fraction of the LSTM's", 0] == 0.5
+    assert ours["priority_sort / NTM", "final cost, as a fraction of the LSTM's", 0] == 0.05
+    assert ("priority_sort / NTM", "final cost, as a fraction of the LSTM's", 1) not in ours.index
+    assert ours["priority_sort / NTM", "training sequences until cost < 0.1 bit", 1] == 64
+
+
 def test_memory_starts_as_collier_and_beel_initialise_it():
     small = dict(hidden=4, locations=5, width=3)
     constant, learned, random = (

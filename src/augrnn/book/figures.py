@@ -26,24 +26,24 @@ def ntm_stages(model, cfg, length: int, head: int, name: str, seed: int = 2024):
         _, trace = model(example["x"], trace=True)
     per_stage = [trace[stage][0, :, head] for stage in NTM_STAGES]  # each T x N
     cropped, labels = plots.visited_locations(per_stage[-1], *per_stage)
-    fig, axes = plt.subplots(1, 4, figsize=(14, 3.4), sharey=True)
-    for ax, stage, w in zip(axes, NTM_STAGES, cropped[1:]):
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharey=True)
+    for i, (ax, stage, w) in enumerate(zip(axes.flat, NTM_STAGES, cropped[1:])):
         plots.heatmap(
             w.T,
             ax=ax,
-            xlabel="time step",
+            xlabel="time step" if i >= 2 else "",
             vmax=1,
             y_labels=labels,
-            ylabel="location" if stage == "content" else "",
+            ylabel="location" if i % 2 == 0 else "",
             title=f"{name}: {stage}",
         )
     fig.tight_layout()
     return fig
 
 
-def ntm_io(model, cfg, size: int, title: str, seed: int = 2024):
+def ntm_io(model, cfg, size: int, title: str, seed: int = 2024, repeats: int | None = None):
     """Inputs, targets and outputs above the write and read weightings, on one time axis."""
-    b = sample_batch(cfg, 1, torch.Generator().manual_seed(seed), "cpu", size=size)
+    b = sample_batch(cfg, 1, torch.Generator().manual_seed(seed), "cpu", size=size, repeats=repeats)
     with torch.no_grad():
         out, tr = model(b["x"], trace=True)
     n_read = cfg.model.read_heads
@@ -60,23 +60,25 @@ def ntm_io(model, cfg, size: int, title: str, seed: int = 2024):
     )
 
 
-def ntm_long_copy(ntm_model, lstm_model, cfg, size: int, seed: int = 99):
-    """Targets and both models' outputs on one long copy sequence."""
-    b = sample_batch(cfg, 1, torch.Generator().manual_seed(seed), "cpu", size=size)
+def ntm_long_output(ntm_model, lstm_model, cfg, size: int, title: str, repeats: int | None = None, seed: int = 99):
+    """Targets and both models' outputs on one long sequence (copy, or repeat copy with `repeats`)."""
+    b = sample_batch(cfg, 1, torch.Generator().manual_seed(seed), "cpu", size=size, repeats=repeats)
     with torch.no_grad():
         ntm_out, lstm_out = torch.sigmoid(ntm_model(b["x"])), torch.sigmoid(lstm_model(b["x"]))
-    out = slice(size + 1, None)
+    out = b["mask"][0] > 0
     return plots.sequence_panels(
         [("targets", b["y"][0, out].T), ("NTM", ntm_out[0, out].T), ("LSTM", lstm_out[0, out].T)],
-        title=f"copy, length {size}",
+        title=title,
         height=0.9,
     )
 
 
 def curves_by_task(runs: dict, tasks, y: str, ylabel: str, logy: bool = False, floor: float | None = None):
-    """One learning-curve panel per task; `runs` keyed (task, model, seed); mean over seeds, range as a band."""
-    fig, axes = plt.subplots(1, len(tasks), figsize=(5 * len(tasks), 3.6), squeeze=False)
-    for ax, task in zip(axes[0], tasks):
+    """One learning-curve panel per task, two to a row; `runs` keyed (task, model, seed); mean over
+    seeds, range as a band."""
+    rows = (len(tasks) + 1) // 2
+    fig, axes = plt.subplots(rows, min(2, len(tasks)), figsize=(10, 3.8 * rows), squeeze=False)
+    for ax, task in zip(axes.flat, tasks):
         frames = []
         for (t, model, seed), r in runs.items():
             if t == task:
@@ -85,6 +87,41 @@ def curves_by_task(runs: dict, tasks, y: str, ylabel: str, logy: bool = False, f
         if floor is not None:
             table[y] = table[y].clip(lower=floor)
         plots.learning_curves(table, y=y, ax=ax, logy=logy, title=task.replace("_", " "), ylabel=ylabel)
+        ax.set_xlabel("training sequences")
+        if "test_optimal_cost" in table:  # N-grams: the Bayesian optimum on the same held-out sequences
+            ax.axhline(table["test_optimal_cost"].mean(), color="black", linestyle=":", label="optimum (eq. 10)")
+            ax.legend(frameon=False)
+    for ax in axes.flat[len(tasks) :]:
+        ax.set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def priority_sort_writes(head: int, table: pd.DataFrame, fit):
+    """Write location against priority for one write head (`augrnn.ntm.analysis.priority_writes`), with
+    the least-squares line `fit` = (slope, intercept, R^2): the paper's fig. 17 test."""
+    slope, intercept, r2 = fit
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    ax.scatter(table["priority"], table["location"], s=8, alpha=0.5, label="observed")
+    ax.plot([-1, 1], [intercept - slope, intercept + slope], color="black", label=f"linear fit, R² = {r2:.2f}")
+    ax.set(xlabel="priority of the input vector", ylabel=f"location written (write head {head + 1})")
+    ax.yaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def by_size(table: pd.DataFrame, y: str, xlabel: str, ylabel: str, trained: int, floor: float = 1e-3):
+    """`y` against test size per model (table: model, seed, size, y): mean over seeds, range as a
+    band, log scale; a dotted line where the training sizes end (the paper's fig. 11)."""
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    for model, rows in table.groupby("model", sort=False):
+        per = rows.groupby("size")[y].agg(["mean", "min", "max"]).clip(lower=floor)
+        ax.plot(per.index, per["mean"], marker="o", label=model)
+        ax.fill_between(per.index, per["min"], per["max"], alpha=0.2)
+    ax.axvline(trained + 0.5, color="grey", linestyle=":", label="longest in training")
+    ax.set(yscale="log", xlabel=xlabel, ylabel=ylabel)
+    ax.legend()
     fig.tight_layout()
     return fig
 

@@ -1,0 +1,171 @@
+"""The NTM chapter's numbers from trained runs: generalisation beyond the training sizes (the paper's
+figs. 4-5, 8 and 11) and one row per seed for every claim of the paper's table in the chapter."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..core.devices import fixed_generator
+from .tasks import generalisation, sample_batch, sequences_to_converge
+
+
+def generalisation_table(runs: dict, task: str, sizes, repeats=(None,), n: int = 32) -> pd.DataFrame:
+    """Bit errors and cost of every run of `task` (runs keyed (task, model, seed)) at each test size,
+    one row per (model, seed, size); repeat copy is averaged over the repeat counts in `repeats`
+    (each evaluated on its own `n` sequences, since a batch shares its count)."""
+    rows = []
+    for (t, model, seed), r in runs.items():
+        if t != task:
+            continue
+        for count in repeats:
+            for row in generalisation(r.model.cpu(), r.config, sizes, n=n, repeats=count):
+                rows.append({"model": model, "seed": seed, **row})
+    table = pd.DataFrame(rows)
+    if "marker_errors" in table:
+        table["data_bit_errors"] = table["bit_errors"] - table["marker_errors"]
+    return table.groupby(["model", "seed", "size"], sort=False).mean(numeric_only=True).reset_index()
+
+
+def ours_for_the_paper(runs: dict, copy_gen, repeat_longer, repeat_more, recall_gen, sort_fits=()) -> pd.DataFrame:
+    """One row per seed and claim (experiment, metric, seed, value), named as in data/reference/ntm.csv.
+
+    copy_gen: generalisation_table of copy; repeat_longer / repeat_more: of repeat copy at twice the
+    training length (repeats 1-10) and at twice the repeats; recall_gen: of associative recall;
+    sort_fits: (seed, R^2 of the best-fitting write head, `priority_writes`) of each priority-sort NTM."""
+    rows = []
+    add = lambda exp, metric, seed, value: rows.append(
+        {"experiment": exp, "metric": metric, "seed": seed, "value": value}
+    )
+    final, above, until = {}, {}, {}
+    for (task, model, seed), r in runs.items():
+        if model not in ("NTM", "LSTM", "NTM, LSTM controller"):  # the copy recipes have a section of their own
+            continue
+        until[task, model, seed] = sequences_to_converge(r.metrics, 0.1)
+        exp, last = f"{task} / {model}", r.metrics.iloc[-1]
+        final[task, model, seed] = float(last["test_cost"])
+        add(exp, "training sequences until cost < 0.1 bit", seed, until[task, model, seed])
+        add(exp, "final cost (bits per sequence)", seed, final[task, model, seed])
+        if task == "ngrams":
+            above[model, seed] = final[task, model, seed] - float(last["test_optimal_cost"])
+            add(exp, "cost above the Bayesian optimum (bits per sequence)", seed, above[model, seed])
+    for (model, seed), value in above.items():  # the NTM's "small, but significant" advantage
+        if model == "NTM" and ("LSTM", seed) in above:
+            add(
+                "ngrams / NTM", "cost above the optimum, as a fraction of the LSTM's", seed, value / above["LSTM", seed]
+            )
+    for seed in {s for t, m, s in until if t == "associative_recall" and m == "NTM, LSTM controller"}:
+        if ("associative_recall", "NTM", seed) in until:  # "the feedforward controller learns faster"
+            ff, lstm = (
+                until["associative_recall", "NTM", seed],
+                until["associative_recall", "NTM, LSTM controller", seed],
+            )
+            ratio = 0.0 if ff == ff and lstm != lstm else ff / lstm  # NaN: never below 0.1 bit
+            add(
+                "associative_recall / NTM",
+                "sequences until cost < 0.1 bit, as a fraction of the LSTM controller's",
+                seed,
+                ratio,
+            )
+    for (task, model, seed), value in final.items():
+        if task == "priority_sort" and model == "NTM" and (task, "LSTM", seed) in final:
+            add(
+                "priority_sort / NTM",
+                "final cost, as a fraction of the LSTM's",
+                seed,
+                value / final[task, "LSTM", seed],
+            )
+    copy_gen = copy_gen[copy_gen["model"].isin(["NTM", "LSTM"])]
+    for _, row in copy_gen[copy_gen["size"].isin([20, 120])].iterrows():
+        add(
+            f"copy / {row['model']}", f"bit errors per sequence at length {row['size']}", row["seed"], row["bit_errors"]
+        )
+    for table, metric, column in (
+        (
+            repeat_longer,
+            "bit errors per sequence at length {size} (repeats 1–10, twice the training length)",
+            "bit_errors",
+        ),
+        (
+            repeat_more,
+            "data bit errors per sequence at {repeats} repeats (length {size}, twice the training repeats)",
+            "data_bit_errors",
+        ),
+    ):
+        for _, row in table.iterrows():
+            name = metric.format(size=row["size"], repeats=int(row.get("repeats", 0)))
+            add(f"repeat_copy / {row['model']}", name, row["seed"], row[column])
+    for _, row in recall_gen[recall_gen["size"].isin([12, 15])].iterrows():
+        exp = f"associative_recall / {row['model']}"
+        add(exp, f"bit errors per sequence at {row['size']} items", row["seed"], row["bit_errors"])
+        add(exp, f"cost (bits per sequence) at {row['size']} items", row["seed"], row["cost"])
+    for seed, r2 in sort_fits:
+        add("priority_sort / NTM", "R² of a linear fit of write location on priority (best write head)", seed, r2)
+    return pd.DataFrame(rows)
+
+
+@torch.no_grad()
+def errors_per_repetition(model, cfg, tests, n: int = 32, seed: int = 5) -> pd.DataFrame:
+    """Repeat copy, test by test ((length, repeats) pairs, a column each): the mean data-bit errors in
+    each repetition of the output (rows); the repetition after which the end marker first fires, mean
+    over the sequences that have one (the paper's NTM fires it after every repetition beyond the
+    eleventh); and the share of the `n` sequences with an end marker."""
+    columns = {}
+    for length, repeats in tests:
+        b = sample_batch(cfg, n, fixed_generator(seed, "cpu"), "cpu", size=length, repeats=repeats)
+        logits = model(b["x"])[:, length + 2 :]  # the output phase
+        wrong = ((logits[..., : cfg.bits] > 0).float() != b["y"][:, length + 2 :, : cfg.bits]).float().sum(-1)
+        per_rep = wrong[:, : length * repeats].reshape(n, repeats, length).sum(-1).mean(0)
+        fires = logits[..., cfg.bits] > 0
+        fired = fires.any(1)
+        first = fires.float().argmax(1)[fired].float() / length  # empty (mean NaN) if none fires
+        column = {f"repetition {i + 1}": float(v) for i, v in enumerate(per_rep)}
+        column["end marker after repetition"] = float(first.mean())
+        column["sequences with an end marker"] = float(fired.float().mean())
+        columns[f"length {length}, {repeats} repeats"] = column
+    longest = max(repeats for _, repeats in tests)
+    rows = [f"repetition {i + 1}" for i in range(longest)] + [
+        "end marker after repetition",
+        "sequences with an end marker",
+    ]
+    return pd.DataFrame(columns).reindex(rows)
+
+
+@torch.no_grad()
+def priority_writes(model, cfg, n: int = 32, seed: int = 5) -> tuple[int, pd.DataFrame, tuple]:
+    """Priority sort: where the NTM writes each input vector, against its priority, over `n` held-out
+    sequences, for the write head whose locations a linear function of priority fits best (the paper
+    does not say which head it fitted). Returns (head, table of priority and location, `linear_fit`).
+
+    A location is the argmax of the head's weighting, unwrapped: the memory is circular, so the axis
+    is rotated to start after the longest run of locations the head never writes."""
+    b = sample_batch(cfg, n, fixed_generator(seed, "cpu"), "cpu")
+    _, trace = model(b["x"], trace=True)
+    items, size = b["priority"].shape[1], trace["sharpened"].shape[-1]
+    best = None
+    for head in range(cfg.model.write_heads):
+        where = trace["sharpened"][:, :items, cfg.model.read_heads + head].argmax(-1).flatten()
+        used = torch.zeros(size, dtype=torch.bool)
+        used[where] = True
+        start, longest, run = 0, -1, 0
+        for i in range(2 * size):  # the longest circular run of unused locations ends at `start - 1`
+            run = 0 if used[i % size] else run + 1
+            if longest < run <= size:
+                longest, start = run, (i + 1) % size
+        table = pd.DataFrame(
+            {"priority": b["priority"].flatten().numpy(), "location": ((where - start) % size).numpy()}
+        )
+        fit = linear_fit(table)
+        if best is None or fit[2] > best[2][2]:
+            best = (head, table, fit)
+    return best
+
+
+def linear_fit(table: pd.DataFrame) -> tuple[float, float, float]:
+    """Least squares location = slope * priority + intercept, and its R^2 (the paper's fig. 17 test)."""
+    slope, intercept = np.polyfit(table["priority"], table["location"], 1)
+    residual = table["location"] - (slope * table["priority"] + intercept)
+    total = ((table["location"] - table["location"].mean()) ** 2).sum()
+    r2 = 1 - float((residual**2).sum() / total) if total > 0 else 0.0
+    return float(slope), float(intercept), r2
