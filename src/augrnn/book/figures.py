@@ -61,16 +61,16 @@ def ntm_io(model, cfg, size: int, title: str, seed: int = 2024, repeats: int | N
 
 
 def ntm_long_output(ntm_model, lstm_model, cfg, size: int, title: str, repeats: int | None = None, seed: int = 99):
-    """Targets and both models' outputs on one long sequence (copy, or repeat copy with `repeats`)."""
+    """Targets and the models' outputs on one long sequence (copy, or repeat copy with `repeats`);
+    `lstm_model` may be None (no stored LSTM run)."""
     b = sample_batch(cfg, 1, torch.Generator().manual_seed(seed), "cpu", size=size, repeats=repeats)
-    with torch.no_grad():
-        ntm_out, lstm_out = torch.sigmoid(ntm_model(b["x"])), torch.sigmoid(lstm_model(b["x"]))
     out = b["mask"][0] > 0
-    return plots.sequence_panels(
-        [("targets", b["y"][0, out].T), ("NTM", ntm_out[0, out].T), ("LSTM", lstm_out[0, out].T)],
-        title=title,
-        height=0.9,
-    )
+    panels = [("targets", b["y"][0, out].T)]
+    with torch.no_grad():
+        for name, model in (("NTM", ntm_model), ("LSTM", lstm_model)):
+            if model is not None:
+                panels.append((name, torch.sigmoid(model(b["x"]))[0, out].T))
+    return plots.sequence_panels(panels, title=title, height=0.9)
 
 
 def curves_by_task(runs: dict, tasks, y: str, ylabel: str, logy: bool = False, floor: float | None = None):

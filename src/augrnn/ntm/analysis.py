@@ -3,6 +3,8 @@ figs. 4-5, 8 and 11) and one row per seed for every claim of the paper's table i
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import torch
@@ -61,7 +63,7 @@ def ours_for_the_paper(runs: dict, copy_gen, repeat_longer, repeat_more, recall_
                 until["associative_recall", "NTM", seed],
                 until["associative_recall", "NTM, LSTM controller", seed],
             )
-            ratio = 0.0 if ff == ff and lstm != lstm else ff / lstm  # NaN: never below 0.1 bit
+            ratio = 0.0 if math.isnan(lstm) and not math.isnan(ff) else ff / lstm  # NaN: never below 0.1 bit
             add(
                 "associative_recall / NTM",
                 "sequences until cost < 0.1 bit, as a fraction of the LSTM controller's",

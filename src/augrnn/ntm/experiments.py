@@ -34,7 +34,9 @@ TASKS = ("copy", "repeat_copy", "associative_recall", "ngrams", "priority_sort")
 # target (each run is stored, so later sessions add seeds without retraining these).
 OTHER_SEEDS = {
     ("repeat_copy", "NTM"): 2,
-    ("repeat_copy", "LSTM"): 1,
+    # The paper's 3 x 512 LSTM has 5.3M weights: its stored run (20 MB) is more than the repository
+    # keeps per run, so it is not planned at full scale until its weights can be stored small.
+    ("repeat_copy", "LSTM"): 0,
     ("associative_recall", "NTM"): 1,
     ("associative_recall", "LSTM"): 1,
     ("associative_recall", LSTM_CONTROLLER): 1,
