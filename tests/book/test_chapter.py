@@ -24,6 +24,8 @@ def test_mean_sd_names_the_number_of_seeds():
     # large numbers keep their significant digits without scientific notation
     assert book.mean_sd([14000.0, 7250.0, 7000.0]) == "9,420 ± 4,000 (n=3)"
     assert book.mean_sd([128_500.0]) == "128,000 (n=1)"
+    assert book.mean_sd([2040.0, 2560.0]) == "2,300 ± 370 (n=2)"  # not 3.7e+02
+    assert book.mean_sd([1e-5]) == "1e-05 (n=1)"
 
 
 def test_timing_box_reads_the_stored_runs_and_the_last_full_run():
@@ -97,7 +99,10 @@ def test_a_claim_gets_a_verdict_from_our_mean_and_its_seeds():
     assert verdict(">= 2", 2.0, 3) == "reproduced" and verdict("", 1.0, 3) == "–"
     never = ours.assign(value=[1.0, float("nan"), 2.0, 3.0])  # one seed of "a" never got there
     row = compare_table(never, paper.assign(holds_if="< 10")).loc[("a", "cost")]
-    assert row["ours (mean ± sd)"].endswith("never in 1 of 3") and row["verdict"] == "not reproduced"
+    assert row["ours (mean ± sd)"].endswith("never in 1 of 3")
+    assert row["verdict"] == "not reproduced on the mean; holds in 2 of 3 seeds"
+    assert verdict("< 1", 0.5, 3, passing=2) == "reproduced on the mean; holds in 2 of 3 seeds"
+    assert verdict("< 1", 0.5, 3, passing=3) == "reproduced" and verdict("< 1", 5.0, 3, passing=0) == "not reproduced"
     with pytest.raises(ValueError, match="holds_if"):
         verdict("about 2", 1.0, 3)
 

@@ -58,10 +58,12 @@ def mean_sd(values) -> str:
 
 
 def significant(x: float, digits: int) -> str:
-    """`digits` significant digits, without scientific notation for large numbers: 9,420 not 9.42e+03."""
-    if abs(x) < 1000:
-        return f"{x:.{digits}g}"
-    return f"{float(f'{x:.{digits}g}'):,.0f}"
+    """`digits` significant digits, without scientific notation for numbers of 1 and more: 9,420 not
+    9.42e+03, 260 not 2.6e+02 (small ones keep it: 1.2e-05)."""
+    text = f"{x:.{digits}g}"
+    if abs(x) < 1 or ("e" not in text and abs(x) < 1000):
+        return text
+    return f"{float(text):,.0f}"
 
 
 def _duration(seconds: float) -> str:
