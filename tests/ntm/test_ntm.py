@@ -226,3 +226,49 @@ def test_memory_starts_as_collier_and_beel_initialise_it():
     first, second = random.initial_state(2)["memory"], random.initial_state(2)["memory"]
     assert not torch.equal(first, second) and not torch.equal(first[0], first[1])  # afresh per episode
     assert first.abs().max() < 1
+
+
+def test_memory_comparison_changes_only_the_initialisation_and_reuses_the_headline_copy_ntm():
+    from augrnn.ntm import experiments
+
+    plan = {p.key: p for p in experiments.plan("full")}
+    n = experiments.budget("full")["memory_seeds"]
+    for init in experiments.MEMORY_INITS:
+        for seed in range(n):
+            cfg = plan["copy", experiments.memory_label(init), seed].config
+            headline = plan["copy", "NTM", seed].config
+            assert cfg.model.memory_init == init
+            assert cfg.replace(model=cfg.model.replace(memory_init="constant")) == headline
+    assert ("copy", "LSTM", n - 1) not in plan  # the extra seeds are the NTM's only
+
+
+def test_memory_comparison_pairs_constant_with_the_next_best_scheme_seed_by_seed():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from augrnn.ntm.analysis import MEMORY_RELIABILITY, MEMORY_SPEED, memory_comparison
+
+    def run(init, costs):
+        m = pd.DataFrame({"step": [1, 2, 3], "examples": [10, 20, 30], "test_cost": costs})
+        return SimpleNamespace(metrics=m, config=SimpleNamespace(model=SimpleNamespace(memory_init=init)))
+
+    runs = {
+        ("copy", "NTM", 0): run("constant", [5.0, 0.05, 0.0]),  # 0.1 bit after 20 sequences
+        ("copy", "NTM", 1): run("constant", [5.0, 5.0, 5.0]),  # never
+        ("copy", "NTM", 2): run("constant", [5.0, 5.0, 5.0]),
+        ("copy", "NTM, memory learned", 0): run("learned", [5.0, 5.0, 0.05]),  # 30: the next best
+        ("copy", "NTM, memory learned", 1): run("learned", [0.05, 0.0, 0.0]),
+        ("copy", "NTM, memory learned", 2): run("learned", [5.0, 5.0, 5.0]),
+        ("copy", "NTM, memory random", 0): run("random", [5.0, 5.0, 5.0]),  # never: not the next best
+        ("copy", "NTM, memory random", 1): run("random", [5.0, 5.0, 5.0]),
+        ("copy", "NTM, batch 8", 0): run("constant", [0.05, 0.0, 0.0]),  # another recipe: not counted
+    }
+    assert sorted(memory_comparison(runs)) == sorted(
+        [
+            (MEMORY_SPEED, 0, 1.5),
+            (MEMORY_RELIABILITY, 0, 0.0),
+            (MEMORY_RELIABILITY, 1, -1.0),
+            (MEMORY_RELIABILITY, 2, 0.0),
+        ]
+    )

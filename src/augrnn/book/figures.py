@@ -73,15 +73,15 @@ def ntm_long_output(ntm_model, lstm_model, cfg, size: int, title: str, repeats: 
     return plots.sequence_panels(panels, title=title, height=0.9)
 
 
-def curves_by_task(runs: dict, tasks, y: str, ylabel: str, logy: bool = False, floor: float | None = None):
-    """One learning-curve panel per task, two to a row; `runs` keyed (task, model, seed); mean over
-    seeds, range as a band."""
+def curves_by_task(runs: dict, tasks, y: str, ylabel: str, logy: bool = False, floor: float | None = None, skip=()):
+    """One learning-curve panel per task, two to a row; `runs` keyed (task, model, seed), except the
+    models in `skip`; mean over seeds, range as a band."""
     rows = (len(tasks) + 1) // 2
     fig, axes = plt.subplots(rows, min(2, len(tasks)), figsize=(10, 3.8 * rows), squeeze=False)
     for ax, task in zip(axes.flat, tasks):
         frames = []
         for (t, model, seed), r in runs.items():
-            if t == task:
+            if t == task and model not in skip:
                 frames.append(r.metrics.assign(run=model, seed=seed))
         table = pd.concat(frames, ignore_index=True)
         if floor is not None:

@@ -78,6 +78,8 @@ def ours_for_the_paper(runs: dict, copy_gen, repeat_longer, repeat_more, recall_
                 seed,
                 value / final[task, "LSTM", seed],
             )
+    for metric, seed, value in memory_comparison(runs):
+        add("copy / NTM", metric, seed, value)
     copy_gen = copy_gen[copy_gen["model"].isin(["NTM", "LSTM"])]
     for _, row in copy_gen[copy_gen["size"].isin([20, 120])].iterrows():
         add(
@@ -105,6 +107,38 @@ def ours_for_the_paper(runs: dict, copy_gen, repeat_longer, repeat_more, recall_
     for seed, r2 in sort_fits:
         add("priority_sort / NTM", "R² of a linear fit of write location on priority (best write head)", seed, r2)
     return pd.DataFrame(rows)
+
+
+MEMORY_SPEED = "sequences until cost < 0.1 bit of the next best memory initialisation, as a multiple of constant's"
+MEMORY_RELIABILITY = "seeds below 0.1 bit with constant memory minus with the next best initialisation (share)"
+
+
+def memory_comparison(runs: dict, threshold: float = 0.1) -> list[tuple[str, int, float]]:
+    """Collier & Beel's claims on copy, seed by seed (the same seed: the same batches), against the next
+    best memory initialisation (of learned and random, the one with more seeds below `threshold` bits,
+    then the faster on average): (MEMORY_SPEED, seed, its sequences to `threshold` / constant's) where
+    both got there, and (MEMORY_RELIABILITY, seed, 1 if only constant got there, -1 if only the other
+    did, else 0), whose mean over seeds is the difference of the two shares of seeds that got there."""
+    until = {}
+    for (task, model, seed), r in runs.items():
+        if task == "copy" and (model == "NTM" or model.startswith("NTM, memory ")):
+            until.setdefault(r.config.model.memory_init, {})[seed] = sequences_to_converge(r.metrics, threshold)
+    others = [i for i in until if i != "constant"]
+    if "constant" not in until or not others:
+        return []
+
+    def slowness(init):
+        reached = [v for v in until[init].values() if not math.isnan(v)]
+        return len(until[init]) - len(reached), sum(reached) / max(len(reached), 1)
+
+    best, rows = until[min(others, key=slowness)], []
+    for seed, constant in until["constant"].items():
+        if seed in best:
+            ok_constant, ok_best = not math.isnan(constant), not math.isnan(best[seed])
+            rows.append((MEMORY_RELIABILITY, seed, float(ok_constant) - float(ok_best)))
+            if ok_constant and ok_best:
+                rows.append((MEMORY_SPEED, seed, best[seed] / constant))
+    return rows
 
 
 @torch.no_grad()

@@ -18,11 +18,12 @@ BUDGETS = {
     "smoke": dict(copy_steps=120, repeat_steps=60, recall_steps=60, ngrams_steps=30, sort_steps=30, batch=16,
                   curriculum=60, max_len=5, log_every=20, eval_size=16, lengths=[5, 10, 20], repeat=(3, 3), items=3,
                   ngram_len=40, ngram_eval=16, compile=False, recipe_steps=60, recipe_log=20, small_batches=[4],
-                  wide=16, recall_sizes=[2, 3, 4, 6]),
+                  wide=16, recall_sizes=[2, 3, 4, 6], memory_seeds=1),
     "full": dict(copy_steps=6000, repeat_steps=20000, recall_steps=8000, ngrams_steps=5000, sort_steps=8000,
                  batch=32, curriculum=1000, max_len=20, log_every=100, eval_size=64, lengths=[10, 20, 30, 50, 120],
                  repeat=(10, 10), items=6, ngram_len=200, ngram_eval=1000, compile=True, recipe_steps=40000,
-                 recipe_log=500, small_batches=[1, 8], wide=None, recall_sizes=[2, 3, 4, 5, 6, 8, 10, 12, 15, 20]),
+                 recipe_log=500, small_batches=[1, 8], wide=None, recall_sizes=[2, 3, 4, 5, 6, 8, 10, 12, 15, 20],
+                 memory_seeds=5),
 }
 # fmt: on
 MODELS = {"NTM": "ntm", "LSTM": "lstm"}
@@ -30,20 +31,35 @@ MODELS = {"NTM": "ntm", "LSTM": "lstm"}
 # NTM above ("NTM") and the LSTM-controlled one of table 2, 100 units and one head of each kind.
 LSTM_CONTROLLER = "NTM, LSTM controller"
 TASKS = ("copy", "repeat_copy", "associative_recall", "ngrams", "priority_sort")
-# Seeds of the other tasks per model at full scale (smoke runs one each): one so far, three is the
-# target (each run is stored, so later sessions add seeds without retraining these).
+# Collier & Beel's three ways to fill the memory at the start of an episode, compared on copy with our
+# recipe; constant (the default) is the headline copy NTM, which gets the comparison's seeds.
+MEMORY_INITS = ("constant", "learned", "random")
+
+
+def recipe_labels(scale: str) -> list[str]:
+    """The plan's model labels of the copy NTM's recipe comparison, ours first."""
+    return ["NTM", "NTM, pytorch-ntm recipe"] + [f"NTM, batch {n}" for n in budget(scale)["small_batches"]]
+
+
+def memory_label(init: str) -> str:
+    """The plan's model label of the copy NTM with memory initialisation `init`."""
+    return "NTM" if init == "constant" else f"NTM, memory {init}"
+
+
+# Seeds of the other tasks per model at full scale (smoke runs one each): three is the target; each
+# run is stored, so later sessions add seeds without retraining these.
 OTHER_SEEDS = {
-    ("repeat_copy", "NTM"): 2,
+    ("repeat_copy", "NTM"): 3,
     # The paper's 3 x 512 LSTM has 5.3M weights: its stored run (20 MB) is more than the repository
     # keeps per run, so it is not planned at full scale until its weights can be stored small.
     ("repeat_copy", "LSTM"): 0,
-    ("associative_recall", "NTM"): 1,
-    ("associative_recall", "LSTM"): 1,
-    ("associative_recall", LSTM_CONTROLLER): 1,
+    ("associative_recall", "NTM"): 3,
+    ("associative_recall", "LSTM"): 3,
+    ("associative_recall", LSTM_CONTROLLER): 3,
     ("ngrams", "NTM"): 1,
     ("ngrams", "LSTM"): 1,
-    ("priority_sort", "NTM"): 1,
-    ("priority_sort", "LSTM"): 1,
+    ("priority_sort", "NTM"): 2,
+    ("priority_sort", "LSTM"): 2,
 }
 # The networks of the paper's tables 1-3 where they differ from NTMModelConfig's defaults (an LSTM
 # controller of 100, one read and one write head; an LSTM baseline of 3 x 256). "4 heads" of the
@@ -134,8 +150,9 @@ def task_fields(scale: str, task: str) -> dict:
 
 def plan(scale: str, seeds: int | None = None) -> list[Planned]:
     """Every run of the chapter, keyed (task, model, seed); the copy NTM trained with pytorch-ntm's
-    recipe is keyed ("copy", "NTM, pytorch-ntm recipe", seed), and with our recipe at a smaller batch
-    (the one ingredient changed; the same number of updates) ("copy", "NTM, batch n", seed)."""
+    recipe is keyed ("copy", "NTM, pytorch-ntm recipe", seed), with our recipe at a smaller batch
+    (the one ingredient changed; the same number of updates) ("copy", "NTM, batch n", seed), and with
+    another memory initialisation ("copy", memory_label(init), seed)."""
     b, seeds = budget(scale), check_seeds(seeds) or SEEDS
     runs = []
 
@@ -153,6 +170,12 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
     for seed in range(seeds):
         for model in MODELS:
             add("copy", model, seed, **task_fields(scale, "copy"))
+    for init in MEMORY_INITS:  # Collier & Beel's comparison: the same recipe, one change
+        for seed in range(seeds if init == "constant" else 0, b["memory_seeds"]):
+            cfg = config(scale, "copy", "NTM", seed, **task_fields(scale, "copy"))
+            cfg = cfg.replace(model=cfg.model.replace(memory_init=init))
+            name = f"copy-ntm-seed{seed}" if init == "constant" else f"copy-ntm_memory_{init}-seed{seed}"
+            runs.append(Planned(CHAPTER, name, ("copy", memory_label(init), seed), NTMTask(), cfg))
     for seed in range(seeds):
         runs.append(
             Planned(
@@ -224,7 +247,8 @@ def setup(scale: str) -> dict[str, str]:
         f"batch, the maximum length (items) growing over the first {copy.curriculum:,} steps; N-grams "
         f"{ng.ngram_len} bits (held out: {ng.eval_size} sequences); priority sort {ps.sort_items} vectors, the top "
         f"{ps.sort_keep} out",
-        "memory initialisation": f"{copy.model.memory_init} 1e-6 (Collier & Beel: constant converges about 2x faster)",
+        "memory initialisation": f"{copy.model.memory_init} 1e-6 (Collier & Beel: constant converges about 2x faster); "
+        f"on copy also {' and '.join(MEMORY_INITS[1:])}, {budget(scale)['memory_seeds']} seeds each",
         "training": "; ".join(seqs(by[t, "NTM"]) for t in tasks)
         + " (the same for the LSTM)"
         + (

@@ -252,17 +252,17 @@ def worst_after(metrics, below: float = 1.0, column: str = "test_cost") -> float
     return float(metrics[column].iloc[hit[0] :].max()) if len(hit) else float("nan")
 
 
-def recipe_summary(runs: dict, thresholds=(1.0, 0.1)):
-    """One row per copy-task run of the NTM (recipe = model label, seed): updates, sequences and
-    training seconds until the held-out cost first fell below each threshold (bits per sequence;
-    NaN if it never did), the worst cost after first reaching 1 bit, and the final cost. `runs` maps
-    (task, model, seed) -> run. Runs stored before the metrics kept `seconds` get the run's wall time
-    in proportion to the steps."""
+def recipe_summary(runs: dict, labels, thresholds=(1.0, 0.1)):
+    """One row per copy-task run of the NTM whose model label is in `labels` (recipe = label, seed):
+    updates, sequences and training seconds until the held-out cost first fell below each threshold
+    (bits per sequence; NaN if it never did), the worst cost after first reaching 1 bit, and the final
+    cost. `runs` maps (task, model, seed) -> run. Runs stored before the metrics kept `seconds` get the
+    run's wall time in proportion to the steps."""
     import pandas as pd
 
     rows = []
     for (task, model, seed), r in runs.items():
-        if task != "copy" or not model.startswith("NTM"):
+        if task != "copy" or model not in labels:
             continue
         m = r.metrics
         if "seconds" not in m:
@@ -272,6 +272,7 @@ def recipe_summary(runs: dict, thresholds=(1.0, 0.1)):
                 "recipe": model,
                 "seed": seed,
                 "batch": r.config.batch_size,
+                "memory": r.config.model.memory_init,
                 **{
                     f"{what} to {t:g} bit": sequences_to_converge(m, t, at=at)
                     for t in thresholds
