@@ -194,7 +194,7 @@ def verdict(test, mean, seeds: int, passing: int | None = None) -> str:
     ok = holds(test, mean)
     text = "reproduced" if ok else "not reproduced"
     if passing is not None and passing != (seeds if ok else 0):
-        text += f" on the mean; holds in {passing} of {seeds} seeds"
+        return text + f" on the mean; holds in {passing} of {seeds} seeds"
     return text + (f" ({seeds} seed{'s' * (seeds > 1)})" if seeds < 3 else "")
 
 

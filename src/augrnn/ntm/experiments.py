@@ -56,8 +56,8 @@ OTHER_SEEDS = {
     ("associative_recall", "NTM"): 3,
     ("associative_recall", "LSTM"): 3,
     ("associative_recall", LSTM_CONTROLLER): 3,
-    ("ngrams", "NTM"): 1,
-    ("ngrams", "LSTM"): 1,
+    ("ngrams", "NTM"): 2,
+    ("ngrams", "LSTM"): 2,
     ("priority_sort", "NTM"): 3,
     ("priority_sort", "LSTM"): 3,
 }
