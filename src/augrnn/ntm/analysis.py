@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 
 from ..core.devices import fixed_generator
+from .experiments import MEMORY_LABELS
 from .tasks import generalisation, sample_batch, sequences_to_converge
 
 
@@ -121,7 +122,7 @@ def memory_comparison(runs: dict, threshold: float = 0.1) -> list[tuple[str, int
     did, else 0), whose mean over seeds is the difference of the two shares of seeds that got there."""
     until = {}
     for (task, model, seed), r in runs.items():
-        if task == "copy" and (model == "NTM" or model.startswith("NTM, memory ")):
+        if task == "copy" and model in MEMORY_LABELS:
             until.setdefault(r.config.model.memory_init, {})[seed] = sequences_to_converge(r.metrics, threshold)
     others = [i for i in until if i != "constant"]
     if "constant" not in until or not others:

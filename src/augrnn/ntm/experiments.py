@@ -46,6 +46,9 @@ def memory_label(init: str) -> str:
     return "NTM" if init == "constant" else f"NTM, memory {init}"
 
 
+MEMORY_LABELS = [memory_label(init) for init in MEMORY_INITS]  # constant's first
+
+
 # Seeds of the other tasks per model at full scale (smoke runs one each): three is the target; each
 # run is stored, so later sessions add seeds without retraining these.
 OTHER_SEEDS = {
