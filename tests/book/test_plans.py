@@ -128,3 +128,20 @@ def test_every_module_the_prose_names_exists():
             else:
                 bad.append(f"{path.name}: augrnn.{name}")
     assert bad == []
+
+
+def test_every_ntm_network_has_the_papers_parameter_count(tmp_path, monkeypatch):
+    from augrnn.book.tables import beside_paper
+    from augrnn.core.config import ConfigError
+    from augrnn.ntm import analysis, experiments
+
+    table = beside_paper(
+        analysis.parameter_counts(experiments.plan("full")), "ntm_parameters", ["task", "model"], "parameters"
+    )
+    matched = table[~table["network"].str.contains("4 read \\+ 1|5 read", regex=True)]
+    assert matched["ours / paper"].between(0.8, 1.05).all(), "our networks are the paper's, up to small details"
+    (tmp_path / "data" / "reference").mkdir(parents=True)
+    (tmp_path / "data" / "reference" / "x.csv").write_text("task,model,parameters\ncopy,NTM,1\n")
+    monkeypatch.setenv("AUGRNN_ROOT", str(tmp_path))
+    with pytest.raises(ConfigError, match="no row for"):
+        beside_paper(table[["task", "model", "parameters"]], "x", ["task", "model"], "parameters")

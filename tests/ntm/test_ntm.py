@@ -206,6 +206,10 @@ def test_the_claims_pair_each_ntm_seed_with_the_lstm_of_the_same_seed():
         ("priority_sort", "NTM", 0): run([50.0, 2.0]),
         ("priority_sort", "LSTM", 0): run([50.0, 40.0]),
         ("priority_sort", "NTM", 1): run([50.0, 0.05]),  # no LSTM of seed 1: no ratio
+        ("repeat_copy", "NTM", 0): run([0.05, 0.0]),  # below 0.1 bit after 32 sequences, the LSTM after 64
+        ("repeat_copy", "LSTM", 0): run([5.0, 0.05]),
+        ("repeat_copy", "NTM", 1): run([0.05, 0.0]),
+        ("repeat_copy", "LSTM", 1): run([5.0, 5.0]),  # never: the NTM's fraction is 0
     }
     empty = pd.DataFrame(columns=["model", "seed", "size", "repeats", "bit_errors", "data_bit_errors", "cost"])
     ours = ours_for_the_paper(runs, empty, empty, empty, empty).set_index(["experiment", "metric", "seed"])["value"]
@@ -214,6 +218,8 @@ def test_the_claims_pair_each_ntm_seed_with_the_lstm_of_the_same_seed():
     assert ours["priority_sort / NTM", "final cost, as a fraction of the LSTM's", 0] == 0.05
     assert ("priority_sort / NTM", "final cost, as a fraction of the LSTM's", 1) not in ours.index
     assert ours["priority_sort / NTM", "training sequences until cost < 0.1 bit", 1] == 64
+    faster = "sequences until cost < 0.1 bit, as a fraction of the LSTM's"
+    assert (ours["repeat_copy / NTM", faster, 0], ours["repeat_copy / NTM", faster, 1]) == (0.5, 0.0)
 
 
 def test_memory_starts_as_collier_and_beel_initialise_it():
@@ -272,3 +278,33 @@ def test_memory_comparison_pairs_constant_with_the_next_best_scheme_seed_by_seed
             (MEMORY_RELIABILITY, 2, 0.0),
         ]
     )
+
+
+def test_parameter_counts_count_the_lstm_baseline_by_hand_and_every_recall_reading():
+    from augrnn.ntm import analysis, experiments
+
+    counts = analysis.parameter_counts(experiments.plan("smoke")).set_index(["task", "model", "network"]).sort_index()
+    cfg = experiments.config("smoke", "copy", "LSTM", 0, **experiments.task_fields("smoke", "copy"))
+    h, i, o = cfg.model.lstm_hidden, cfg.bits + 1, cfg.bits  # torch's LSTM: two bias vectors per gate
+    by_hand = 4 * h * (i + h) + 8 * h + 2 * (4 * h * 2 * h + 8 * h) + h * o + o
+    assert counts.loc[("copy", "LSTM", f"LSTM 3 × {h}"), "parameters"] == by_hand
+    recall = {n.split(", ")[1]: v for n, v in counts.loc[("associative_recall", "NTM"), "parameters"].items()}
+    assert sorted(recall) == ["4 read + 1 write head", "4 read + 4 write heads", "5 read + 5 write heads"]
+    assert recall["4 read + 1 write head"] < recall["4 read + 4 write heads"] < recall["5 read + 5 write heads"]
+    assert experiments.PAPER_OPTIMISER not in counts.index.get_level_values("model")  # one row per network
+
+
+def test_the_paper_optimiser_run_changes_only_the_optimisation_of_the_recall_ntm():
+    from augrnn.ntm import experiments
+
+    plan = {p.key: p.config for p in experiments.plan("full")}
+    paper, ours = plan["associative_recall", experiments.PAPER_OPTIMISER, 0], plan["associative_recall", "NTM", 0]
+    assert (paper.optimizer, paper.lr, paper.momentum, paper.clip, paper.clip_mode) == (
+        "rmsprop",
+        1e-4,
+        0.9,
+        10.0,
+        "value",
+    )
+    assert (paper.batch_size, paper.curriculum, paper.warmdown) == (1, 0, 0.0)
+    assert paper.model == ours.model and paper.max_items == ours.max_items and paper.loss == ours.loss == "bits"

@@ -26,3 +26,15 @@ def setup_table(experiments, scale: str) -> pd.DataFrame:
     table = ref.assign(here=[ours[s] for s in ref.index])[["paper", "here", "source"]]
     table.index.name = ""
     return table
+
+
+def beside_paper(ours: pd.DataFrame, name: str, on: list[str], value: str) -> pd.DataFrame:
+    """Our rows beside the paper's (data/reference/<name>.csv) on the key columns `on`; the paper's
+    columns get " (paper)", and "ours / paper" is the ratio of the `value` columns. A row of ours that
+    the paper has no number for is an error, not a blank."""
+    ref = pd.read_csv(io.repo_root() / "data" / "reference" / f"{name}.csv")
+    table = ours.merge(ref, on=on, how="left", suffixes=("", " (paper)"), validate="many_to_one")
+    missing = table[table[f"{value} (paper)"].isna()]
+    if len(missing):
+        raise ConfigError(f"data/reference/{name}.csv has no row for {missing[on].to_dict('records')}")
+    return table.assign(**{"ours / paper": table[value] / table[f"{value} (paper)"]})
