@@ -121,3 +121,20 @@ def test_count_ticks_are_short():
     from augrnn.book.plots import _short_number
 
     assert [_short_number(v) for v in (0, 500, 2500, 20_000, 1_500_000)] == ["0", "500", "2.5k", "20k", "1.5M"]
+
+
+def test_the_arithmetic_programs_figure_is_one_column_that_fits_a_phone():
+    import matplotlib.pyplot as plt
+
+    from augrnn.book import figures
+    from augrnn.programmer import arithmetic
+
+    model = arithmetic.Arithmetic().build_model(arithmetic.ArithmeticConfig())
+    shown = ["a + b", "a - b", "a + b - c"]
+    programs = figures.arithmetic_programs(model, shown)
+    fig = plt.gcf()
+    width, height = fig.get_size_inches()
+    assert width <= 6 and height > width / 2, "stacked panels, at most 6 in (600 px at the book's 100 dpi) wide"
+    assert list(programs) == shown
+    assert all(p and set(p) <= set(arithmetic.OPERATIONS) for p in programs.values())
+    plt.close(fig)

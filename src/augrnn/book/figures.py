@@ -197,15 +197,16 @@ def strip_attention(model, cfg, n_digits: int = 4, seed: int = 11):
 
 
 def strip_readers_attention(models: dict, cfg, n_digits: int = 4, seed: int = 11):
-    """The same held-out strip read by each model (a row per model, named by its key): the
-    attention weights over the regions at each emitted token. A hard reader reads the region of
-    largest weight."""
+    """The same held-out strip read by each model (a column per model, named by its key; a row per
+    emitted token): the attention weights over the regions at each emitted token. A hard reader reads
+    the region of largest weight. One column of panels per model keeps the figure 6 in wide."""
     b = strip_batch(cfg, 1, torch.Generator().manual_seed(seed), "cpu", "test", n_digits)
     steps = n_digits + 1
-    fig, axes = plt.subplots(len(models), steps, figsize=(3 * steps, 1.7 * len(models)), squeeze=False)
-    for row, (name, model) in zip(axes, models.items()):
+    fig, axes = plt.subplots(steps, len(models), figsize=(2 * len(models), 0.9 * steps + 0.3), squeeze=False)
+    for col, (name, model) in enumerate(models.items()):
         out, w = model.read(b["x"], steps)
-        for t, ax in enumerate(row):
+        for t in range(steps):
+            ax = axes[t, col]
             ax.axis("off")
             if t >= out.shape[1]:
                 continue
@@ -218,7 +219,7 @@ def strip_readers_attention(models: dict, cfg, n_digits: int = 4, seed: int = 11
             )
             token = int(out[0, t])
             emitted = "</s>" if token == EOS else str(token)
-            ax.set_title(f"{name}: {emitted}" if name else f"emits {emitted}", fontsize=12)
+            ax.set_title(f"{name}\nemits {emitted}" if name and t == 0 else f"emits {emitted}", fontsize=12)
     fig.tight_layout()
     return fig
 
@@ -228,10 +229,11 @@ def strip_readers_attention(models: dict, cfg, n_digits: int = 4, seed: int = 11
 
 @torch.no_grad()
 def arithmetic_programs(model, shown):
-    """Operation distributions per step (rows) for each expression in `shown` (one panel each)."""
+    """Operation distributions per step (rows) for each expression in `shown` (one panel each, stacked)."""
     _, p_steps = model(arithmetic.encode(shown), torch.zeros(len(shown), 3))
-    fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 3.2))
-    for ax, expr, p in zip(axes, shown, p_steps):
+    # One panel per row, 6 in wide, so the labels stay legible on a narrow page.
+    fig, axes = plt.subplots(len(shown), 1, figsize=(6, 1.9 * len(shown) + 0.8), sharex=True, squeeze=False)
+    for ax, expr, p in zip(axes[:, 0], shown, p_steps):
         plots.heatmap(
             p,
             x_labels=arithmetic.OPERATIONS,
@@ -240,6 +242,7 @@ def arithmetic_programs(model, shown):
             title=expr,
             vmax=1,
         )
+    axes[-1, 0].tick_params(axis="x", labelrotation=45)
     fig.tight_layout()
     return {expr: [arithmetic.OPERATIONS[i] for i in p.argmax(-1)] for expr, p in zip(shown, p_steps)}
 
