@@ -20,21 +20,24 @@ NTM_STAGES = ("content", "interpolated", "shifted", "sharpened")
 
 
 def ntm_stages(model, cfg, length: int, head: int, name: str, seed: int = 2024):
-    """The four addressing stages of one head (columns), cropped to the locations it visits."""
+    """The four addressing stages of one head (panels, one above the other), cropped to the locations it
+    visits."""
     example = sample_batch(cfg, 1, torch.Generator().manual_seed(seed), "cpu", size=length)
     with torch.no_grad():
         _, trace = model(example["x"], trace=True)
     per_stage = [trace[stage][0, :, head] for stage in NTM_STAGES]  # each T x N
     cropped, labels = plots.visited_locations(per_stage[-1], *per_stage)
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharey=True)
+    every = -(-len(labels) // 10)  # at most about 10 location labels a panel, so they do not overlap
+    labels = [label if i % every == 0 else "" for i, label in enumerate(labels)]
+    fig, axes = plt.subplots(4, 1, figsize=(6, 2.6 * 4), sharex=True)
     for i, (ax, stage, w) in enumerate(zip(axes.flat, NTM_STAGES, cropped[1:])):
         plots.heatmap(
             w.T,
             ax=ax,
-            xlabel="time step" if i >= 2 else "",
+            xlabel="time step" if i == 3 else "",
             vmax=1,
             y_labels=labels,
-            ylabel="location" if i % 2 == 0 else "",
+            ylabel="location",
             title=f"{name}: {stage}",
         )
     fig.tight_layout()
@@ -74,10 +77,9 @@ def ntm_long_output(ntm_model, lstm_model, cfg, size: int, title: str, repeats: 
 
 
 def curves_by_task(runs: dict, tasks, y: str, ylabel: str, logy: bool = False, floor: float | None = None, skip=()):
-    """One learning-curve panel per task, two to a row; `runs` keyed (task, model, seed), except the
-    models in `skip`; mean over seeds, range as a band."""
-    rows = (len(tasks) + 1) // 2
-    fig, axes = plt.subplots(rows, min(2, len(tasks)), figsize=(10, 3.8 * rows), squeeze=False)
+    """One learning-curve panel per task, one above the other (6 in wide, legible on a phone); `runs`
+    keyed (task, model, seed), except the models in `skip`; mean over seeds, range as a band."""
+    fig, axes = plt.subplots(len(tasks), 1, figsize=(6, 3.4 * len(tasks)), squeeze=False)
     for ax, task in zip(axes.flat, tasks):
         frames = []
         for (t, model, seed), r in runs.items():
@@ -91,8 +93,6 @@ def curves_by_task(runs: dict, tasks, y: str, ylabel: str, logy: bool = False, f
         if "test_optimal_cost" in table:  # N-grams: the Bayesian optimum on the same held-out sequences
             ax.axhline(table["test_optimal_cost"].mean(), color="black", linestyle=":", label="optimum (eq. 10)")
             ax.legend(frameon=False)
-    for ax in axes.flat[len(tasks) :]:
-        ax.set_visible(False)
     fig.tight_layout()
     return fig
 
@@ -114,7 +114,7 @@ def priority_sort_writes(head: int, table: pd.DataFrame, fit):
 def by_size(table: pd.DataFrame, y: str, xlabel: str, ylabel: str, trained: int, floor: float = 1e-3):
     """`y` against test size per model (table: model, seed, size, y): mean over seeds, range as a
     band, log scale; a dotted line where the training sizes end (the paper's fig. 11)."""
-    fig, ax = plt.subplots(figsize=(7, 3.8))
+    fig, ax = plt.subplots(figsize=(6, 3.8))
     for model, rows in table.groupby("model", sort=False):
         per = rows.groupby("size")[y].agg(["mean", "min", "max"]).clip(lower=floor)
         ax.plot(per.index, per["mean"], marker="o", label=model)
@@ -175,7 +175,7 @@ def speech_attention(model, cfg, n_digits: int = 3, seed: int = 3, path=None):
     """The spectrogram of one held-out utterance above the speller's attention over its frames."""
     b = speech_batch(cfg, 1, torch.Generator().manual_seed(seed), "cpu", "test", n_digits, path=path)
     out, w = model.transcribe(b["x"], b["len"], n_digits + 1)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 4.5), gridspec_kw={"height_ratios": [1, 1.2]})
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 5), gridspec_kw={"height_ratios": [1, 1.2]})
     top.imshow(b["x"][0].T, aspect="auto", origin="lower", cmap="magma")
     top.set_ylabel("mel band")
     top.set_title(f"true digits {b['y'][0, :n_digits].tolist()}, transcribed {out[0][:n_digits].tolist()}")
@@ -278,7 +278,7 @@ def act_halting(model, probe: dict, n: int = 6):
     _, _, info = model(probe["x"][:n])
     steps = [f"step {i + 1}" for i in range(info["h"].shape[-1])]
     names = [f"{int(k)} non-zero" for k in probe["nonzero"][:n]]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.2))
+    fig, axes = plt.subplots(2, 1, figsize=(6, 6.4))
     plots.heatmap(info["h"], x_labels=steps, y_labels=names, ax=axes[0], title="halting values h", annotate=True)
     plots.heatmap(
         info["p"], x_labels=steps, y_labels=names, ax=axes[1], title="weights p (sum to 1)", annotate=True, vmax=1

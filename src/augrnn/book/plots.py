@@ -89,12 +89,16 @@ def learning_curves(df: pd.DataFrame, *, x="examples", y="loss", hue="run", ax=N
 
 
 def curve_pair(named_runs, left=("test_error", "held-out error"), right=("test_ponder", "mean ponder cost")):
-    """Two learning-curve panels side by side for (label, run) pairs: metric `left` and metric `right`,
-    each given as (column, axis label); mean over seeds with the range as a band."""
+    """Two learning-curve panels, one above the other, for (label, run) pairs: metric `left` (top) and
+    metric `right` (bottom), each given as (column, axis label); mean over seeds with the range as a
+    band. One column 6 in wide, as every figure of the book, keeps 12 pt text legible on a phone."""
     curves = metrics_table(named_runs)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 3.5))
+    fig, axes = plt.subplots(2, 1, figsize=(6, 6.5), sharex=True)
     for ax, (y, ylabel) in zip(axes, (left, right)):
         learning_curves(curves, y=y, ax=ax, ylabel=ylabel)
+    axes[0].set_xlabel("")  # the shared axis is labelled once, below, and the lines named once, above
+    if axes[1].get_legend() is not None:
+        axes[1].get_legend().remove()
     fig.tight_layout()
     return fig
 
@@ -210,7 +214,7 @@ def sequence_panels(panels, *, title="", height=1.2, cmap="gray_r", xlabel="time
     Used for the NTM figures: inputs and outputs above the read and write weightings (locations x
     time), all aligned on the same time steps.
     """
-    fig, axes = plt.subplots(len(panels), 1, figsize=(8, height * len(panels) + 0.6), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(len(panels), 1, figsize=(6, height * len(panels) + 0.6), sharex=True, squeeze=False)
     for ax, (label, arr) in zip(axes[:, 0], panels):
         a = np.asarray(arr.detach().cpu() if hasattr(arr, "detach") else arr, dtype=float)
         ax.imshow(a, aspect="auto", cmap=cmap, interpolation="nearest", vmin=0, vmax=max(1.0, a.max()))
