@@ -28,6 +28,17 @@ def harmless(entry) -> bool:
     return "Got invalid theme mode" in msg
 
 
+def settled(check, seconds: float = 3.0):
+    """`check()` once it is truthy, polling for up to `seconds` (Plotly redraws asynchronously after an
+    event: a check made at once can run before the redraw)."""
+    import time
+
+    end = time.monotonic() + seconds
+    while not (result := check()) and time.monotonic() < end:
+        time.sleep(0.1)
+    return result
+
+
 @pytest.fixture(scope="module")
 def browser():
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -114,14 +125,15 @@ def test_interactive_figures_render_and_respond(browser, page):
             before = browser.execute_script(y, gd)
             rail = rails[0]
             ActionChains(browser).move_to_element_with_offset(rail, rail.size["width"] // 4, 0).click().perform()
-            assert browser.execute_script(y, gd) != before, "moving the slider changed nothing"
+            moved = settled(lambda: browser.execute_script(y, gd) != before)
+            assert moved, "moving the slider changed nothing"
         points = gd.find_elements("css selector", ".heatmaplayer image") or gd.find_elements(
             "css selector", ".scatterlayer .points path"
         )
         assert points, "nothing to hover"
         ActionChains(browser).move_to_element(points[len(points) // 2]).perform()
-        labels = gd.find_elements("css selector", ".hoverlayer .hovertext")
-        assert labels and labels[0].text.strip(), "hovering a data point shows no label"
+        labels = settled(lambda: [t.text for t in gd.find_elements("css selector", ".hoverlayer .hovertext") if t.text])
+        assert labels, "hovering a data point shows no label"
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if (ROOT / p.with_suffix(".ipynb")).exists()], ids=str)
@@ -147,3 +159,23 @@ def test_code_fits_the_content_width(browser, page):
         ".filter(p => p.scrollWidth > p.clientWidth + 1).length"
     )
     assert wide == 0, f"{page}: {wide} code blocks run off the page"
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if (ROOT / p.with_suffix(".ipynb")).exists()], ids=str)
+def test_figures_are_legible_on_a_phone(browser, page):
+    """Figures are drawn at 100 dpi with text of at least 12 pt (16.7 px at natural size): shrunk to a
+    phone's column, the text must stay at 9 px or more, so no image may be shrunk below 0.54 of its
+    natural width."""
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 360, "height": 800, "deviceScaleFactor": 2, "mobile": True}
+    )
+    try:
+        browser.get((HTML / page).as_uri())
+        sizes = browser.execute_script(
+            "return Array.from(document.querySelectorAll('article img')).filter(i => i.naturalWidth > 0)"
+            ".map(i => [i.getAttribute('alt'), i.naturalWidth, i.getBoundingClientRect().width])"
+        )
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    small = [(alt, natural, round(shown)) for alt, natural, shown in sizes if 12 * 100 / 72 * shown / natural < 9]
+    assert not small, f"{page}: figures whose text renders below 9 px on a 360 px phone: {small}"

@@ -3,6 +3,8 @@ notebooks keep to narration, a plan, and calls."""
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import pandas as pd
 import torch
@@ -29,7 +31,7 @@ def ntm_stages(model, cfg, length: int, head: int, name: str, seed: int = 2024):
     cropped, labels = plots.visited_locations(per_stage[-1], *per_stage)
     every = -(-len(labels) // 10)  # at most about 10 location labels a panel, so they do not overlap
     labels = [label if i % every == 0 else "" for i, label in enumerate(labels)]
-    fig, axes = plt.subplots(4, 1, figsize=(6, 2.6 * 4), sharex=True)
+    fig, axes = plt.subplots(4, 1, figsize=(plots.WIDTH, 2.6 * 4), sharex=True)
     for i, (ax, stage, w) in enumerate(zip(axes.flat, NTM_STAGES, cropped[1:])):
         plots.heatmap(
             w.T,
@@ -79,7 +81,7 @@ def ntm_long_output(ntm_model, lstm_model, cfg, size: int, title: str, repeats: 
 def curves_by_task(runs: dict, tasks, y: str, ylabel: str, logy: bool = False, floor: float | None = None, skip=()):
     """One learning-curve panel per task, one above the other (6 in wide, legible on a phone); `runs`
     keyed (task, model, seed), except the models in `skip`; mean over seeds, range as a band."""
-    fig, axes = plt.subplots(len(tasks), 1, figsize=(6, 3.4 * len(tasks)), squeeze=False)
+    fig, axes = plt.subplots(len(tasks), 1, figsize=(plots.WIDTH, 3.4 * len(tasks)), squeeze=False)
     for ax, task in zip(axes.flat, tasks):
         frames = []
         for (t, model, seed), r in runs.items():
@@ -101,7 +103,7 @@ def priority_sort_writes(head: int, table: pd.DataFrame, fit):
     """Write location against priority for one write head (`augrnn.ntm.analysis.priority_writes`), with
     the least-squares line `fit` = (slope, intercept, R^2): the paper's fig. 17 test."""
     slope, intercept, r2 = fit
-    fig, ax = plt.subplots(figsize=(6, 3.8))
+    fig, ax = plt.subplots(figsize=(plots.WIDTH, 3.8))
     ax.scatter(table["priority"], table["location"], s=8, alpha=0.5, label="observed")
     ax.plot([-1, 1], [intercept - slope, intercept + slope], color="black", label=f"linear fit, R² = {r2:.2f}")
     ax.set(xlabel="priority of the input vector", ylabel=f"location written (write head {head + 1})")
@@ -114,7 +116,7 @@ def priority_sort_writes(head: int, table: pd.DataFrame, fit):
 def by_size(table: pd.DataFrame, y: str, xlabel: str, ylabel: str, trained: int, floor: float = 1e-3):
     """`y` against test size per model (table: model, seed, size, y): mean over seeds, range as a
     band, log scale; a dotted line where the training sizes end (the paper's fig. 11)."""
-    fig, ax = plt.subplots(figsize=(6, 3.8))
+    fig, ax = plt.subplots(figsize=(plots.WIDTH, 3.8))
     for model, rows in table.groupby("model", sort=False):
         per = rows.groupby("size")[y].agg(["mean", "min", "max"]).clip(lower=floor)
         ax.plot(per.index, per["mean"], marker="o", label=model)
@@ -159,7 +161,7 @@ def translation_alignments(model, data, max_out: int = 60):
         out, weights = model.translate(pad([data["src"].encode(src)]), [len(src)], max_out)
         words = data["tgt"].decode(out[0].tolist())
         n = len(words) + 1  # and the end-of-sentence step
-        fig, ax = plt.subplots(figsize=(max(4, 0.32 * len(src) + 2), max(2.5, 0.3 * n + 1)))
+        fig, ax = plt.subplots(figsize=(min(plots.WIDTH, max(4, 0.32 * len(src) + 2)), max(2.5, 0.3 * n + 1)))
         plots.heatmap(
             weights[0, :n, : len(src)],
             x_labels=src,
@@ -175,7 +177,7 @@ def speech_attention(model, cfg, n_digits: int = 3, seed: int = 3, path=None):
     """The spectrogram of one held-out utterance above the speller's attention over its frames."""
     b = speech_batch(cfg, 1, torch.Generator().manual_seed(seed), "cpu", "test", n_digits, path=path)
     out, w = model.transcribe(b["x"], b["len"], n_digits + 1)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 5), gridspec_kw={"height_ratios": [1, 1.2]})
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(plots.WIDTH, 5), gridspec_kw={"height_ratios": [1, 1.2]})
     top.imshow(b["x"][0].T, aspect="auto", origin="lower", cmap="magma")
     top.set_ylabel("mel band")
     top.set_title(f"true digits {b['y'][0, :n_digits].tolist()}, transcribed {out[0][:n_digits].tolist()}")
@@ -202,7 +204,7 @@ def strip_readers_attention(models: dict, cfg, n_digits: int = 4, seed: int = 11
     the region of largest weight. One column of panels per model keeps the figure 6 in wide."""
     b = strip_batch(cfg, 1, torch.Generator().manual_seed(seed), "cpu", "test", n_digits)
     steps = n_digits + 1
-    fig, axes = plt.subplots(steps, len(models), figsize=(2 * len(models), 0.9 * steps + 0.3), squeeze=False)
+    fig, axes = plt.subplots(steps, len(models), figsize=(plots.WIDTH, 0.9 * steps + 0.3), squeeze=False)
     for col, (name, model) in enumerate(models.items()):
         out, w = model.read(b["x"], steps)
         for t in range(steps):
@@ -232,7 +234,7 @@ def arithmetic_programs(model, shown):
     """Operation distributions per step (rows) for each expression in `shown` (one panel each, stacked)."""
     _, p_steps = model(arithmetic.encode(shown), torch.zeros(len(shown), 3))
     # One panel per row, 6 in wide, so the labels stay legible on a narrow page.
-    fig, axes = plt.subplots(len(shown), 1, figsize=(6, 1.9 * len(shown) + 0.8), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(len(shown), 1, figsize=(plots.WIDTH, 1.9 * len(shown) + 0.8), sharex=True, squeeze=False)
     for ax, expr, p in zip(axes[:, 0], shown, p_steps):
         plots.heatmap(
             p,
@@ -251,7 +253,9 @@ def table_programs(g: dict, picks):
     """The Distill figure for the table model: operation and column distributions per step of each
     picked question of a gallery (`augrnn.programmer.analysis.gallery`)."""
     b, out = g["batch"], g["out"]
-    fig, axes = plt.subplots(len(picks), 2, figsize=(12, 2.4 * len(picks)), gridspec_kw={"width_ratios": [3, 1]})
+    fig, axes = plt.subplots(
+        len(picks), 2, figsize=(plots.WIDTH, 3 * len(picks)), gridspec_kw={"width_ratios": [3, 1.3]}
+    )
     for row, i in enumerate(picks):
         names = [tables.NAMES[n] for n in b["names"][i]]
         steps = [f"step {t + 1}" for t in range(out["p_op"].shape[1])]
@@ -261,9 +265,11 @@ def table_programs(g: dict, picks):
             y_labels=steps,
             ax=axes[row, 0],
             vmax=1,
-            title=tables.describe(b, i),
+            title=textwrap.fill(tables.describe(b, i), 40),
+            cbar=False,  # one colour bar, beside the columns' panel, serves both (the same 0-1 scale)
         )
         plots.heatmap(out["p_col"][i], x_labels=names, y_labels=steps, ax=axes[row, 1], vmax=1, title="columns")
+        axes[row, 1].tick_params(axis="x", labelrotation=90)  # short names would otherwise run together
     fig.tight_layout()
     return fig
 
@@ -278,7 +284,7 @@ def act_halting(model, probe: dict, n: int = 6):
     _, _, info = model(probe["x"][:n])
     steps = [f"step {i + 1}" for i in range(info["h"].shape[-1])]
     names = [f"{int(k)} non-zero" for k in probe["nonzero"][:n]]
-    fig, axes = plt.subplots(2, 1, figsize=(6, 6.4))
+    fig, axes = plt.subplots(2, 1, figsize=(plots.WIDTH, 6.4))
     plots.heatmap(info["h"], x_labels=steps, y_labels=names, ax=axes[0], title="halting values h", annotate=True)
     plots.heatmap(
         info["p"], x_labels=steps, y_labels=names, ax=axes[1], title="weights p (sum to 1)", annotate=True, vmax=1
@@ -291,7 +297,7 @@ def act_tradeoff(final_parity):
     """Error against ponder cost, one point per trained network, coloured by tau."""
     act_rows = final_parity[final_parity["tau"] != "none"].astype({"tau": float})
     none = final_parity[final_parity["tau"] == "none"]
-    fig, ax = plt.subplots(figsize=(6, 3.6))
+    fig, ax = plt.subplots(figsize=(plots.WIDTH, 3.6))
     for tau, group in act_rows.groupby("tau"):
         ax.scatter(group["test_ponder"], group["test_error"], label=f"tau={tau:g}")
     ax.scatter(none["test_ponder"], none["test_error"], marker="x", color="black", label="no ACT")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -10,8 +12,10 @@ import seaborn as sns
 from ..core import io
 from .chapter import metrics_table, significant
 
-# The chapters draw figures up to 14 inches wide, shown at the book's 772 px content width: at these
-# sizes the smallest text (12 pt tick labels: 12 x 100/72 px x 772/1400) still renders above 9 px.
+# Every figure is one column at most WIDTH inches wide. At 100 dpi that is at most about 560 px, and a
+# phone's article column is 312 px (360 px screen): shrunk to it, the smallest text (12 pt tick labels,
+# 12 x 100/72 = 16.7 px at natural size) still renders at 9 px or more (tests/book/test_browser.py).
+WIDTH = 5.5
 plt.rcParams.update(
     {
         "font.size": 13,
@@ -46,11 +50,12 @@ def heatmap(
     vmin=0.0,
     vmax=None,
     annotate=False,
+    cbar=True,
 ):
     """An attention heatmap: rows are what attends (queries, output steps), columns what is attended."""
     w = np.asarray(weights.detach().cpu() if hasattr(weights, "detach") else weights, dtype=float)
     if ax is None:
-        _, ax = plt.subplots(figsize=(max(3, 0.35 * w.shape[1] + 1.5), max(2, 0.35 * w.shape[0] + 1)))
+        _, ax = plt.subplots(figsize=(min(WIDTH, max(3, 0.35 * w.shape[1] + 1.5)), max(2, 0.35 * w.shape[0] + 1)))
     sns.heatmap(
         w,
         ax=ax,
@@ -61,7 +66,8 @@ def heatmap(
         fmt=".2f",
         xticklabels=x_labels if x_labels is not None else "auto",
         yticklabels=y_labels if y_labels is not None else "auto",
-        cbar_kws={"label": "weight"},
+        cbar=cbar,
+        cbar_kws={"label": "weight"} if cbar else None,
     )
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -72,7 +78,7 @@ def heatmap(
 def learning_curves(df: pd.DataFrame, *, x="examples", y="loss", hue="run", ax=None, logy=False, title="", ylabel=None):
     """Mean over seeds per `hue` group, with a band from the lowest to the highest seed."""
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3.5))
+        _, ax = plt.subplots(figsize=(WIDTH, 3.5))
     for label, group in df.groupby(hue, sort=False):
         stats = group.groupby(x)[y].agg(["mean", "min", "max"])
         (line,) = ax.plot(stats.index, stats["mean"], label=f"{label}")
@@ -93,7 +99,7 @@ def curve_pair(named_runs, left=("test_error", "held-out error"), right=("test_p
     metric `right` (bottom), each given as (column, axis label); mean over seeds with the range as a
     band. One column 6 in wide, as every figure of the book, keeps 12 pt text legible on a phone."""
     curves = metrics_table(named_runs)
-    fig, axes = plt.subplots(2, 1, figsize=(6, 6.5), sharex=True)
+    fig, axes = plt.subplots(2, 1, figsize=(WIDTH, 6.5), sharex=True)
     for ax, (y, ylabel) in zip(axes, (left, right)):
         learning_curves(curves, y=y, ax=ax, ylabel=ylabel)
     axes[0].set_xlabel("")  # the shared axis is labelled once, below, and the lines named once, above
@@ -214,7 +220,7 @@ def sequence_panels(panels, *, title="", height=1.2, cmap="gray_r", xlabel="time
     Used for the NTM figures: inputs and outputs above the read and write weightings (locations x
     time), all aligned on the same time steps.
     """
-    fig, axes = plt.subplots(len(panels), 1, figsize=(6, height * len(panels) + 0.6), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(len(panels), 1, figsize=(WIDTH, height * len(panels) + 0.6), sharex=True, squeeze=False)
     for ax, (label, arr) in zip(axes[:, 0], panels):
         a = np.asarray(arr.detach().cpu() if hasattr(arr, "detach") else arr, dtype=float)
         ax.imshow(a, aspect="auto", cmap=cmap, interpolation="nearest", vmin=0, vmax=max(1.0, a.max()))
@@ -223,7 +229,7 @@ def sequence_panels(panels, *, title="", height=1.2, cmap="gray_r", xlabel="time
     axes[-1, 0].set_xlabel(xlabel)
     axes[-1, 0].xaxis.set_major_locator(plt.MaxNLocator(integer=True))  # whole time steps
     if title:
-        fig.suptitle(title)
+        fig.suptitle(textwrap.fill(title, 48))  # a long title would widen the figure past WIDTH
     fig.tight_layout()
     return fig
 
