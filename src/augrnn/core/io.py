@@ -51,7 +51,7 @@ def read_json(path):
 
 def save_torch(path, obj, compress: bool = False) -> Path:
     """torch.save, atomically; with `compress`, gzip-ed (lossless: float weights shrink by ~7%, which
-    keeps the committed 3 x 256 LSTM baselines under 5 MB each)."""
+    keeps the committed models of the larger baselines under the repository's 5 MB per file)."""
     if not compress:
         return _atomic(path, lambda f: torch.save(obj, f))
     buf = io.BytesIO()

@@ -57,8 +57,9 @@ MEMORY_LABELS = [memory_label(init) for init in MEMORY_INITS]  # constant's firs
 # run is stored, so later sessions add seeds without retraining these.
 OTHER_SEEDS = {
     ("repeat_copy", "NTM"): 3,
-    # The paper's 3 x 512 LSTM: 5.3M weights, a stored model of about 20 MB, 40 minutes a run.
-    ("repeat_copy", "LSTM"): 2,
+    # The paper's 3 x 512 LSTM has 5.3M weights: its model file (20 MB) is more than the repository
+    # keeps per run, so it is not planned at full scale until its weights can be stored small.
+    ("repeat_copy", "LSTM"): 0,
     ("associative_recall", "NTM"): 3,
     ("associative_recall", "LSTM"): 3,
     ("associative_recall", LSTM_CONTROLLER): 3,
