@@ -179,3 +179,68 @@ def test_figures_are_legible_on_a_phone(browser, page):
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     small = [(alt, natural, round(shown)) for alt, natural, shown in sizes if 12 * 100 / 72 * shown / natural < 9]
     assert not small, f"{page}: figures whose text renders below 9 px on a 360 px phone: {small}"
+
+
+def _phone(browser, width: int):
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 900, "deviceScaleFactor": 2, "mobile": width < 600},
+    )
+
+
+# 360 px: a phone; 1100 px: a desktop window whose content column is about 780 px wide.
+WIDTHS = (360, 1100)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("page", PAGES, ids=str)
+def test_nothing_scrolls_sideways(browser, page, width):
+    """Every table, code block and line of text fits the column: the page is no wider than the screen
+    and nothing inside the article scrolls sideways (on a phone, tables become one card per row)."""
+    _phone(browser, width)
+    try:
+        browser.get((HTML / page).as_uri())
+        wide = browser.execute_script("""
+            const scrolls = Array.from(document.querySelectorAll('article *')).filter(e =>
+              ['auto', 'scroll'].includes(getComputedStyle(e).overflowX) && e.scrollWidth > e.clientWidth + 1);
+            return {page: document.documentElement.scrollWidth,
+                    scrolls: scrolls.map(e => e.tagName + ': ' + e.textContent.trim().slice(0, 40))};
+        """)
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    # (a phone widens its layout viewport to fit the page: compare with the emulated width itself)
+    assert wide["page"] <= width + 1, f"{page} at {width} px is {wide['page']} px wide"  # 1 px: rounding
+    assert not wide["scrolls"], f"{page} at {width} px: these scroll sideways: {wide['scrolls']}"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("page", sorted(INTERACTIVE), ids=str)
+def test_interactive_figure_labels_do_not_collide(browser, page, width):
+    """On a phone and on a desktop, no two upright labels of a Plotly figure overlap and none runs past
+    the figure's edge (labels turned for a dense axis are only checked against the edge)."""
+    _phone(browser, width)
+    try:
+        browser.get((HTML / page).as_uri())
+        clashes = browser.execute_script("""
+            const out = [];
+            for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+              const edge = gd.getBoundingClientRect();
+              const labels = Array.from(gd.querySelectorAll('text'))
+                .filter(t => t.textContent.trim() && t.getBBox().width > 0)
+                .map(t => [t.getBoundingClientRect(), t.textContent.trim(),
+                           /rotate\\((?!0[,)])/.test(t.getAttribute('transform') || '')]);
+              for (const [b, s] of labels)
+                if (b.left < edge.left - 1 || b.right > edge.right + 1) out.push('past the edge: ' + s);
+              const upright = labels.filter(l => !l[2]);
+              for (let i = 0; i < upright.length; i++) for (let j = i + 1; j < upright.length; j++) {
+                const [a, sa] = upright[i], [b, sb] = upright[j];
+                const x = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+                const y = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+                if (x > 1 && y > 1) out.push(sa + ' / ' + sb);
+              }
+            }
+            return out;
+        """)
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert not clashes, f"{page} at {width} px: labels that collide: {clashes[:8]}"

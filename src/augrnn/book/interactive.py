@@ -36,8 +36,18 @@ def show(fig: go.Figure) -> None:
     display(HTML(fig.to_html(full_html=False, include_plotlyjs=js, config=config)))
 
 
-def _layout(fig: go.Figure, height: int, **kw) -> go.Figure:
-    fig.update_layout(height=height, font=FONT, margin=dict(l=60, r=20, t=50, b=50), template="plotly_white", **kw)
+def _layout(fig: go.Figure, height: int, title: str = "", **kw) -> go.Figure:
+    """Common layout. The title sits below Plotly's tool bar (which would cover it on a phone, where the
+    figure is about 330 px wide); the browser check asserts that no two labels overlap there."""
+    top = dict(text=title, x=0, xref="paper", xanchor="left", y=1, yref="container", yanchor="top", pad=dict(t=32))
+    fig.update_layout(
+        height=height,
+        font=FONT,
+        margin=dict(l=60, r=20, t=90 if title else 40, b=50),
+        template="plotly_white",
+        title=top,
+        **kw,
+    )
     return fig
 
 
@@ -59,12 +69,8 @@ def ntm_weightings(model, cfg, size: int, title: str, seed: int = 2024) -> go.Fi
         cols=2,
         row_heights=[0.55, 0.45],
         vertical_spacing=0.16,
-        subplot_titles=(
-            "write weighting, every step",
-            "read weighting, every step",
-            "write at the chosen step",
-            "read at the chosen step",
-        ),
+        # Short titles: on a phone each panel is about 120 px wide.
+        subplot_titles=("write", "read", "write at step", "read at step"),
     )
     for col, (name, w) in enumerate((("write", write), ("read", read)), start=1):
         fig.add_trace(
@@ -105,13 +111,13 @@ def ntm_weightings(model, cfg, size: int, title: str, seed: int = 2024) -> go.Fi
     slider = dict(
         active=0,
         currentvalue=dict(prefix="time step "),
-        pad=dict(t=40),
+        pad=dict(t=70),
         steps=[
             dict(label=str(t), method="update", args=[{"y": [write[t], read[t]]}, {"shapes": marks(t)}, [2, 3]])
             for t in range(steps)
         ],
     )
-    return _layout(fig, 620, title=title, shapes=marks(0), sliders=[slider], showlegend=False)
+    return _layout(fig, 680, title=title, shapes=marks(0), sliders=[slider], showlegend=False)
 
 
 # --- attention ------------------------------------------------------------------------------------
@@ -136,7 +142,7 @@ def translation_alignment(model, data, index: int, max_out: int = 60) -> go.Figu
             zmin=0,
             zmax=1,
             colorscale="Greys",
-            colorbar=dict(title="weight"),
+            colorbar=dict(thickness=12),  # no title: it would sit on the "1" of a 330 px wide figure
             hovertemplate="source: %{customdata[0]}<br>output: %{customdata[1]}<br>weight %{z:.2f}<extra></extra>",
         )
     )
@@ -144,7 +150,7 @@ def translation_alignment(model, data, index: int, max_out: int = 60) -> go.Figu
     fig.update_yaxes(
         tickvals=list(range(len(words))), ticktext=words, autorange="reversed", title_text="output (French)"
     )
-    return _layout(fig, max(360, 22 * len(words) + 200), title=f"test sentence {index}: hover a cell")
+    return _layout(fig, max(360, 22 * len(words) + 200), title=f"sentence {index}: hover a cell")
 
 
 # --- ACT ------------------------------------------------------------------------------------------
@@ -189,5 +195,17 @@ def act_against_tau(final_parity) -> go.Figure:
             col=col,
         )
         fig.add_hline(y=none[metric].mean(), line_dash="dash", line_color="gray", row=1, col=col)
-        fig.update_xaxes(type="log", title_text="time penalty tau", row=1, col=col)
+        # Four labelled decades, upright: Plotly's own choice (100μ, 0.001, ...) overlaps on a phone; the
+        # range leaves the first one clear of the y axis's labels.
+        decades = [1e-4, 1e-3, 1e-2, 1e-1]
+        fig.update_xaxes(
+            type="log",
+            range=[np.log10(4e-5), np.log10(0.25)],
+            title_text="time penalty tau",
+            tickvals=decades,
+            ticktext=["1e-4", "1e-3", "1e-2", "0.1"],
+            tickangle=0,
+            row=1,
+            col=col,
+        )
     return _layout(fig, 400, legend=dict(orientation="h", y=-0.3))
