@@ -23,6 +23,35 @@ def check_parameters(scale, retrain=False, seeds=None, **paths) -> None:
     if not isinstance(retrain, bool):
         raise ConfigError(f"retrain = {retrain!r} is not allowed; choose one of True, False")
     check_seeds(seeds)
+    # The chapter's tables show whole cells: pandas would cut text (sources, settings) at 50 characters.
+    pd.set_option("display.max_colwidth", None)
+    _show_tables_with_readable_headers()
+
+
+def readable(label):
+    """A metric's name as a header: "test_error" -> "test error", "wall_time_s" -> "wall time (s)"."""
+    if not isinstance(label, str):
+        return label
+    text = label.replace("_", " ")
+    return text[:-2] + " (s)" if text.endswith(" s") else text
+
+
+def _html(table: pd.DataFrame, whole: bool = False) -> str:
+    """A table's HTML with readable column headers and axis names (the data are not touched); every
+    row if `whole`, otherwise as pandas' display options cut it."""
+    shown = table.rename(columns=readable)
+    shown.columns.names = [readable(n) for n in shown.columns.names]
+    shown.index.names = [readable(n) for n in shown.index.names]
+    return shown.to_html() if whole else shown._repr_html_()
+
+
+def _show_tables_with_readable_headers() -> None:
+    """Every DataFrame a chapter displays is drawn by `_html` (an IPython formatter; none outside IPython)."""
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["text/html"].for_type(pd.DataFrame, _html)
 
 
 def train(plan, scale: str, retrain: bool = False) -> dict:
@@ -109,4 +138,4 @@ def collapsed(table: pd.DataFrame, summary: str):
 
     from IPython.display import HTML
 
-    return HTML(f"<details><summary>{escape(summary)}</summary>\n{table.to_html()}\n</details>")
+    return HTML(f"<details><summary>{escape(summary)}</summary>\n{_html(table, whole=True)}\n</details>")
