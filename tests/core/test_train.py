@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from augrnn.core import train
+from augrnn.core.config import ConfigError
 from augrnn.soft_lookup.lookup import Lookup, LookupConfig
 
 CFG = LookupConfig(steps=40, batch_size=16, lr=3e-3, log_every=5, checkpoint_every=10, eval_batch=64)
@@ -158,3 +159,24 @@ def test_value_clipping_bounds_every_gradient_component():
             seen.append(float(p.grad.abs().max()))
     assert seen and max(seen) <= 0.5 + 1e-6
     assert torch.isfinite(torch.tensor(seen)).all()
+
+
+class NoWeights(Lookup):
+    """A lookup experiment whose runs keep an evaluation instead of their weights."""
+
+    def evaluations(self, model, cfg):
+        return {"first_weight": float(next(model.parameters()).flatten()[0])}
+
+
+def test_a_run_without_weights_stores_and_reloads_its_evaluations_not_its_model(tmp_path):
+    cfg = CFG.replace(keep_weights=False)
+    assert cfg.fingerprint() == CFG.fingerprint()  # the same numbers: only what is kept differs
+    done = train.fit(NoWeights(), cfg, tmp_path, progress=False)
+    kept = train.fit(Lookup(), CFG, None, progress=False)
+    assert done.model is None and not (tmp_path / train.MODEL).exists()
+    assert done.evaluations == {"first_weight": float(next(kept.model.parameters()).flatten()[0])}
+    again = train.load_run(NoWeights(), cfg, tmp_path)
+    assert again.model is None and again.evaluations == done.evaluations
+    assert train.load_run(NoWeights(), CFG, tmp_path) is None  # a run that wants weights finds none
+    with pytest.raises(ConfigError, match="keep_weights = False needs an experiment with `evaluations`"):
+        train.fit(Lookup(), cfg, None, progress=False)

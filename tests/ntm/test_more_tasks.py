@@ -1,7 +1,10 @@
 import math
 
+import pandas as pd
+import pytest
 import torch
 
+from augrnn.core.config import ConfigError
 from augrnn.ntm.more_tasks import beta_half, ngram_batch, optimal_ngram_bits, priority_sort_batch
 
 
@@ -83,3 +86,26 @@ def test_normalised_repeat_channel_has_mean_0_and_variance_1_over_the_counts():
     values = torch.tensor([repeat_signal(cfg, r) for r in range(1, 11)], dtype=torch.float64)
     assert abs(float(values.mean())) < 1e-9 and abs(float(values.var(unbiased=False)) - 1) < 1e-9
     assert repeat_signal(NTMConfig(task="repeat_copy", max_repeats=10), 5) == 0.5  # the old default
+
+
+def test_a_repeat_copy_run_without_weights_gives_the_chapter_the_same_generalisation(tmp_path):
+    """The 3 x 512 LSTM keeps its evaluations, not its 20 MB of weights: the chapter's generalisation
+    tables from those equal the tables measured on the model itself."""
+    from augrnn.core.train import fit, load_run
+    from augrnn.ntm.analysis import generalisation_table
+    from augrnn.ntm.tasks import NTMConfig, NTMTask
+
+    cfg = NTMConfig(task="repeat_copy", model={"kind": "lstm", "lstm_hidden": 8, "lstm_layers": 1}, steps=4,
+                    batch_size=4, log_every=2, eval_size=8, max_len=3, max_repeats=2)  # fmt: skip
+    kept = fit(NTMTask(), cfg, None, progress=False)
+    fit(NTMTask(), cfg.replace(keep_weights=False), tmp_path, progress=False)
+    stored = load_run(NTMTask(), cfg.replace(keep_weights=False), tmp_path)
+    assert stored.model is None
+    for sizes, counts in (([6], [1, 2]), ([3], [4]), ([3], [1, 2])):
+        ours = generalisation_table({("repeat_copy", "LSTM", 0): stored}, "repeat_copy", sizes, repeats=counts)
+        direct = generalisation_table({("repeat_copy", "LSTM", 0): kept}, "repeat_copy", sizes, repeats=counts)
+        pd.testing.assert_frame_equal(ours, direct)
+    with pytest.raises(ValueError, match="no evaluation at sizes"):
+        generalisation_table({("repeat_copy", "LSTM", 0): stored}, "repeat_copy", [5], repeats=[1])
+    with pytest.raises(ConfigError, match="keep_weights = False is allowed for task 'repeat_copy' only"):
+        NTMConfig(task="copy", keep_weights=False)

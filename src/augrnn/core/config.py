@@ -144,6 +144,10 @@ class TrainConfig(Config):
     # torch.compile the model's per-time-step cell, where the experiment has one (`compile_model`).
     # The same computation up to float rounding, so not part of the fingerprint; the provenance keeps it.
     compile: bool = choice(False, (False, True), fingerprint=False)
+    # Store the trained weights (model.pt). A network too big for the repository (a stored run stays
+    # under 5 MB) keeps instead what its chapter measures on it, the experiment's `evaluations(model,
+    # cfg)` (evaluations.json); its Run then has no model, whether trained now or loaded.
+    keep_weights: bool = choice(True, (True, False), fingerprint=False)
 
 
 SCALES = ("smoke", "full")

@@ -41,8 +41,12 @@ def write_text(path, text: str) -> Path:
     return write_bytes(path, text.encode())
 
 
+def to_json(obj) -> str:
+    return json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n"
+
+
 def write_json(path, obj) -> Path:
-    return write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+    return write_text(path, to_json(obj))
 
 
 def read_json(path):

@@ -19,6 +19,7 @@ sees exactly the batches the uninterrupted run would have seen.
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 import time
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ import torch
 from tqdm.std import tqdm
 
 from . import io, provenance
-from .config import Config, TrainConfig
+from .config import Config, ConfigError, TrainConfig
 from .devices import pick_device, step_generator
 
 
@@ -52,10 +53,11 @@ def learning_rate(cfg: TrainConfig, step: int) -> float:
 @dataclass
 class Run:
     config: TrainConfig
-    model: torch.nn.Module
+    model: torch.nn.Module | None  # None for a run that keeps no weights (cfg.keep_weights)
     metrics: pd.DataFrame
     provenance: dict
     run_dir: Path | None
+    evaluations: dict | None = None  # what such a run keeps instead: experiment.evaluations(model, cfg)
 
 
 class Interrupted(Exception):
@@ -65,6 +67,7 @@ class Interrupted(Exception):
 CHECKPOINT = "checkpoint.pt"
 METRICS = "metrics.csv"
 MODEL = "model.pt"
+EVALUATIONS = "evaluations.json"
 PROVENANCE = "provenance.json"
 
 
@@ -77,6 +80,10 @@ def fit(
     stop_at: int | None = None,
     on_log: Callable[[dict], None] | None = None,
 ) -> Run:
+    if not cfg.keep_weights and not hasattr(experiment, "evaluations"):
+        raise ConfigError(
+            f"keep_weights = False needs an experiment with `evaluations`; {type(experiment).__name__} has none"
+        )
     device = pick_device(cfg.device)
     run_dir = Path(run_dir) if run_dir is not None else None
     fingerprint = cfg.fingerprint()
@@ -193,11 +200,18 @@ def fit(
         "steps": cfg.steps,
     }
     metrics = pd.DataFrame(rows)
+    # Through JSON as stored, so a run trained now equals the same run loaded later.
+    evaluations = None if cfg.keep_weights else json.loads(io.to_json(experiment.evaluations(model, cfg)))
     if run_dir is not None:
         io.write_text(run_dir / METRICS, metrics.to_csv(index=False))
-        io.save_torch(run_dir / MODEL, model.state_dict(), compress=True)
+        if cfg.keep_weights:
+            io.save_torch(run_dir / MODEL, model.state_dict(), compress=True)
+        else:
+            io.write_json(run_dir / EVALUATIONS, evaluations)
         io.write_json(run_dir / PROVENANCE, record)
         ckpt_path.unlink(missing_ok=True)  # the finished model and metrics replace it
+    if not cfg.keep_weights:  # as a stored run of it will be: its evaluations, no model
+        return Run(cfg, None, metrics, record, run_dir, evaluations)
     return Run(cfg, model, metrics, record, run_dir)
 
 
@@ -237,12 +251,15 @@ def stored_as(record: dict, cfg: Config) -> bool:
 def load_run(experiment, cfg: TrainConfig, run_dir: str | Path) -> Run | None:
     """A finished run in `run_dir` with the same config fingerprint, or None."""
     run_dir = Path(run_dir)
-    paths = [run_dir / p for p in (PROVENANCE, METRICS, MODEL)]
+    paths = [run_dir / p for p in (PROVENANCE, METRICS, MODEL if cfg.keep_weights else EVALUATIONS)]
     if not all(p.exists() for p in paths):
         return None
     record = io.read_json(run_dir / PROVENANCE)
     if not stored_as(record, cfg):
         return None
+    if not cfg.keep_weights:
+        evaluations = io.read_json(run_dir / EVALUATIONS)
+        return Run(cfg, None, pd.read_csv(run_dir / METRICS), record, run_dir, evaluations)
     device = pick_device(cfg.device)
     model = experiment.build_model(cfg).to(device)
     model.load_state_dict(io.load_torch(run_dir / MODEL, map_location=device, weights_only=True))

@@ -54,6 +54,10 @@ class NTMConfig(TrainConfig):
             raise ConfigError(f"NTMConfig.sort_keep = {self.sort_keep} must be <= sort_items = {self.sort_items}")
         if self.ngram_len <= self.ngram_context:
             raise ConfigError(f"NTMConfig.ngram_len = {self.ngram_len} must be > ngram_context = {self.ngram_context}")
+        if not self.keep_weights and self.task != "repeat_copy":
+            raise ConfigError(
+                f"NTMConfig.keep_weights = False is allowed for task 'repeat_copy' only, not {self.task!r}"
+            )
 
 
 def channels(cfg: NTMConfig) -> tuple[int, int]:
@@ -195,6 +199,16 @@ class NTMTask:
 
     def batch(self, cfg, step, g, device):
         return sample_batch(cfg, cfg.batch_size, g, device, step=step)
+
+    @torch.no_grad()
+    def evaluations(self, model, cfg: NTMConfig) -> dict:
+        """What the chapter measures on a repeat-copy run that keeps no weights (cfg.keep_weights), on
+        the CPU as the chapter does: generalisation (32 sequences per test, as `generalisation` draws
+        them) at the training length and at twice it for every repeat count, and at twice the repeats."""
+        model = model.cpu().eval()
+        sizes, counts = [cfg.max_len, 2 * cfg.max_len], range(1, cfg.max_repeats + 1)
+        rows = [row for count in counts for row in generalisation(model, cfg, sizes, repeats=count)]
+        return {"generalisation": rows + generalisation(model, cfg, [cfg.max_len], repeats=2 * cfg.max_repeats)}
 
     def compile_model(self, model):
         """The NTM's time step as one compiled graph (forward and backward), used in training; the loop
