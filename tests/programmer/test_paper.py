@@ -13,9 +13,10 @@ from augrnn.programmer.paper_model import (
     correct,
     loss_terms,
     paper_test,
+    pivot_accuracy,
     training_set,
 )
-from augrnn.programmer.paper_ops import OP, OPS, run
+from augrnn.programmer.paper_ops import OP, OPS, compare, run
 
 
 def test_template_counts_are_the_papers_test_set_sizes():
@@ -82,6 +83,51 @@ def test_the_papers_traces_and_nothing_carries_over():
     assert rows[0, 1].tolist() == [1, 1, 0] and rows[0, 2].tolist() == [1, 0, 0]
 
 
+def test_the_straight_through_comparison_keeps_its_values_and_passes_a_gradient_to_the_pivot():
+    table = torch.tensor([-30.0, -1.0, 2.0, 40.0])
+    for scale, moves in ((0.0, False), (10.0, True)):
+        pivot = torch.tensor(0.5, requires_grad=True)
+        out = compare(table - pivot, scale)
+        assert out.tolist() == [0, 0, 1, 1]  # the exact comparison either way
+        if moves:
+            out.sum().backward()
+            assert pivot.grad < 0  # raising the pivot selects fewer rows
+        else:
+            assert not out.requires_grad  # the paper's equations: no gradient reaches the pivot
+
+
+def test_pivot_accuracy_counts_two_number_questions_whose_pivots_are_the_programs():
+    logic = [(1, t) for t in questions.templates(1) if t.category == "logic"]
+    other = [(1, t) for t in questions.templates(1) if t.category == "comparison"]
+    b = questions.build(logic + other, (5, 5), 100.0, 1, torch.Generator().manual_seed(0))
+
+    class Picks:
+        def __init__(self, which):
+            self.which = which
+
+        def __call__(self, b, hard=False):
+            return {"beta": F.one_hot(self.which, 2).float().transpose(1, 2)}  # B x numbers x (g, l)
+
+    right, swapped = b["program_pivots"], 1 - b["program_pivots"]
+    assert pivot_accuracy(Picks(right), b) == 1.0
+    assert pivot_accuracy(Picks(swapped), b) == 0.0  # one-number questions do not count
+
+
+def test_interacting_numbers_make_both_filters_of_a_logic_question_matter():
+    """Drawn independently, half the `and` questions select no row and half the `or` ones every row;
+    ordered (`interacting`), almost none. The answers stay the program's answers."""
+    logic = [(1, t) for t in questions.templates(1) if t.category == "logic"] * 40
+    shares = {}
+    for interacting in (False, True):
+        b = questions.build(logic, (30, 100), 100.0, 1, torch.Generator().manual_seed(1), interacting)
+        count = torch.tensor([t.words[-1] == "count" for _, t in logic])
+        n_rows, kind = b["row_mask"].sum(1).float(), b["kind"]
+        empty = (b["y"] == 0)[count & (kind == questions.KINDS.index("and"))].float().mean()
+        full = (b["y"] == n_rows)[count & (kind == questions.KINDS.index("or"))].float().mean()
+        shares[interacting] = (float(empty), float(full))
+    assert min(shares[False]) > 0.3 and max(shares[True]) < 0.05, shares
+
+
 def tiny(**kw):
     base = dict(
         max_columns=2,
@@ -136,3 +182,17 @@ def test_training_runs_and_resumes_exactly(tmp_path):
         fit(PaperTables(), cfg.replace(checkpoint_every=10), tmp_path / "b", stop_at=20)
     again = fit(PaperTables(), cfg.replace(checkpoint_every=10), tmp_path / "b")
     assert full.metrics["loss"].tolist() == again.metrics["loss"].tolist()
+
+
+def test_the_ablation_tests_every_variant_on_both_kinds_of_logic_numbers():
+    from types import SimpleNamespace
+
+    from augrnn.programmer.analysis import paper_ablation
+
+    cfg = tiny(max_columns=1)
+    torch.manual_seed(0)
+    run = SimpleNamespace(model=PaperProgrammer(cfg.model), config=cfg)
+    table = paper_ablation({("paper", 1, 0): run, ("paper-st", 1, 0): run, ("paper", 3, 0): run})
+    assert list(table.index) == [(m, n) for m in ("the paper's model", "+ gradient to the pivots")
+                                 for n in ("independent", "ordered")]  # fmt: skip
+    assert ((table >= 0) & (table <= 1)).all().all()

@@ -7,7 +7,7 @@ import pandas as pd
 import torch
 from torch.nn import functional as F
 
-from . import arithmetic, tables
+from . import arithmetic, paper_model, tables
 from .model import answer_correct, discrete, held_out, per_type_accuracy, run_steps
 
 # --- the arithmetic programmer --------------------------------------------------------------------
@@ -171,3 +171,40 @@ def paper_tables(runs: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
         final.append({**key, "dev_accuracy": last["dev_accuracy"], "test_accuracy": last["test_accuracy"]})
         kinds.append({**key, **{k.removeprefix("probe_"): v for k, v in last.items() if k.startswith("probe_")}})
     return pd.DataFrame(final), pd.DataFrame(kinds)
+
+
+# The first seed of each single-column run of the paper's model, by its plan key's kind, and its label.
+VARIANTS = {
+    "paper": "the paper's model",
+    "paper-nonoise": "no gradient noise",
+    "paper-st": "+ gradient to the pivots",
+    "paper-st-interacting": "+ gradient to the pivots, trained on ordered numbers",
+}
+
+
+@torch.no_grad()
+def paper_ablation(runs: dict) -> pd.DataFrame:
+    """The controlled comparison of the paper's model with our two changes (VARIANTS, from a chapter's
+    runs): hardmax accuracy per question kind and the share of two-number questions whose pivots are
+    right, on the probe of the test distribution with the logic questions' numbers drawn independently
+    (the paper's data as we read it) and ordered so both filters matter (`interacting`). Every run is
+    tested on both."""
+    rows = []
+    for kind, label in VARIANTS.items():
+        if (kind, 1, 0) not in runs:
+            continue
+        r = runs[(kind, 1, 0)]
+        model = r.model.cpu()
+        for interacting, numbers in ((False, "independent"), (True, "ordered")):
+            b = paper_model.probe(r.config.replace(interacting=interacting), "cpu")
+            by_kind = paper_model.accuracy_by_kind(model, b)
+            rows.append(
+                {
+                    "model": label,
+                    "logic numbers": numbers,
+                    **{k: by_kind[k] for k in ("compare", "and", "or", "difference")},
+                    "pivots right": paper_model.pivot_accuracy(model, b),
+                    "all": float(paper_model.correct(model(b, hard=True), b).float().mean()),
+                }
+            )
+    return pd.DataFrame(rows).set_index(["model", "logic numbers"])

@@ -33,6 +33,8 @@ from .paper_ops import OP, OPS, run
 class PaperModelConfig(Config):
     hidden: int = bounded(256, 1, 4096)  # d
     steps_t: int = bounded(4, 1, 16)  # T
+    # Ours, off by default (0): a straight-through gradient to the pivots (augrnn.programmer.paper_ops).
+    pivot_scale: float = bounded(0.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class PaperTablesConfig(TrainConfig):
     model: PaperModelConfig = nested(PaperModelConfig)
     huber_delta: float = bounded(10.0, 0.0, None, lo_open=True)  # grid {10, 25, 50}
     lookup_weight: float = bounded(50.0, 0.0)  # lambda, grid {25, 50, 75, 100}
+    # Ours, off by default: a logic question's two numbers ordered so both filters matter (questions.build).
+    interacting: bool = False
 
 
 class PaperProgrammer(nn.Module):
@@ -51,6 +55,7 @@ class PaperProgrammer(nn.Module):
         super().__init__()
         d = cfg.hidden
         self.steps = cfg.steps_t
+        self.pivot_scale = cfg.pivot_scale
         self.words = nn.Embedding(len(questions.WORDS), d)  # V, shared by questions and column names
         self.question = nn.RNN(d, d, bias=False, batch_first=True)  # tanh
         self.ops = nn.Parameter(torch.empty(len(OPS), d))  # U
@@ -89,7 +94,7 @@ class PaperProgrammer(nn.Module):
             p_ops.append(a_op)
             p_cols.append(a_col)
         p_op, p_col = torch.stack(p_ops, 1), torch.stack(p_cols, 1)
-        scalar, lookup, rows = run(table, b["row_mask"], p_op, p_col, pivots[:, 0], pivots[:, 1])
+        scalar, lookup, rows = run(table, b["row_mask"], p_op, p_col, pivots[:, 0], pivots[:, 1], self.pivot_scale)
         return {"scalar": scalar, "lookup": lookup, "rows": rows, "p_op": p_op, "p_col": p_col, "beta": beta}
 
 
@@ -125,34 +130,36 @@ TRAIN_VALUE, TEST_VALUE = 100.0, 200.0
 
 
 @per_device
-def training_set(max_columns: int, n: int, seed: int):
+def training_set(max_columns: int, n: int, seed: int, interacting: bool = False):
     """The fixed training set: n questions of 1..max_columns columns, 30-100 rows, values in [-100, 100]."""
     g = torch.Generator().manual_seed(seed)
-    return questions.build(questions.draw_templates(n, max_columns, g), TRAIN_ROWS, TRAIN_VALUE, max_columns, g)
+    pairs = questions.draw_templates(n, max_columns, g)
+    return questions.build(pairs, TRAIN_ROWS, TRAIN_VALUE, max_columns, g, interacting)
 
 
 def held_out(cfg: PaperTablesConfig, device):
     """Fresh questions from the training distribution (their own seed), for model selection."""
-    return _held_out(cfg.max_columns, cfg.dev_questions, cfg.data_seed, device)
+    return _held_out(cfg.max_columns, cfg.dev_questions, cfg.data_seed, cfg.interacting, device)
 
 
 def paper_test(cfg: PaperTablesConfig, device, per_template: int = 1):
     """The paper's test set: every template of max_columns columns, once (per_template > 1 for a
     larger probe), on 120-row tables with values in [-200, 200]."""
-    return _paper_test(cfg.max_columns, cfg.data_seed, per_template, device)
+    return _paper_test(cfg.max_columns, cfg.data_seed, per_template, cfg.interacting, device)
 
 
 @per_device
-def _held_out(max_columns: int, n: int, seed: int):
+def _held_out(max_columns: int, n: int, seed: int, interacting: bool):
     g = torch.Generator().manual_seed(seed + 1_000_003)
-    return questions.build(questions.draw_templates(n, max_columns, g), TRAIN_ROWS, TRAIN_VALUE, max_columns, g)
+    pairs = questions.draw_templates(n, max_columns, g)
+    return questions.build(pairs, TRAIN_ROWS, TRAIN_VALUE, max_columns, g, interacting)
 
 
 @per_device
-def _paper_test(max_columns: int, seed: int, per_template: int):
+def _paper_test(max_columns: int, seed: int, per_template: int, interacting: bool):
     g = torch.Generator().manual_seed(seed + 2_000_003)
     pairs = [(max_columns, t) for t in questions.templates(max_columns) for _ in range(per_template)]
-    return questions.build(pairs, TEST_ROWS, TEST_VALUE, max_columns, g)
+    return questions.build(pairs, TEST_ROWS, TEST_VALUE, max_columns, g, interacting)
 
 
 class PaperTables:
@@ -163,7 +170,7 @@ class PaperTables:
         return PaperProgrammer(cfg.model)
 
     def batch(self, cfg, step, g, device):
-        data = training_set(cfg.max_columns, cfg.train_questions, cfg.data_seed, device)
+        data = training_set(cfg.max_columns, cfg.train_questions, cfg.data_seed, cfg.interacting, device)
         idx = torch.randint(0, cfg.train_questions, (cfg.batch_size,), generator=g, device=device)
         return {k: v[idx] for k, v in data.items() if torch.is_tensor(v)}
 
@@ -179,8 +186,10 @@ class PaperTables:
         res = {}
         for name, b in (("dev", held_out(cfg, device)), ("test", paper_test(cfg, device))):
             res[f"{name}_accuracy"] = float(correct(model(b, hard=True), b).float().mean())
-        for kind, acc in accuracy_by_kind(model, probe(cfg, device)).items():
+        b = probe(cfg, device)
+        for kind, acc in accuracy_by_kind(model, b).items():
             res[f"probe_{kind}"] = acc
+        res["probe_pivots"] = pivot_accuracy(model, b)
         return res
 
 
@@ -189,6 +198,15 @@ def accuracy_by_kind(model, b) -> dict[str, float]:
     """Hardmax program accuracy per question kind (questions.KINDS) present in the batch."""
     ok = correct(model(b, hard=True), b).float()
     return {k: float(ok[b["kind"] == i].mean()) for i, k in enumerate(questions.KINDS) if (b["kind"] == i).any()}
+
+
+@torch.no_grad()
+def pivot_accuracy(model, b) -> float:
+    """Of the questions with two numbers, the share whose hardmax pivots are both the template's:
+    greater takes the number its program compares with, and so does lesser."""
+    two = b["n_numbers"] == 2
+    chosen = model(b, hard=True)["beta"].argmax(1)  # B x (greater, lesser): the number each one takes
+    return float((chosen == b["program_pivots"]).all(1)[two].float().mean())
 
 
 def probe(cfg: PaperTablesConfig, device):

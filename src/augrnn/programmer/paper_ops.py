@@ -15,6 +15,10 @@ Nothing carries over: mass on a scalar or lookup operation contributes nothing t
 and lesser compare the whole column, ignoring rs_{t-1}. The comparisons are exact, so no gradient
 reaches the pivots through them (the paper's equations as written). Values the paper leaves open and
 we choose: rs_0 = rs_{-1} = 1 on the real rows, scalar_{-2} = scalar_{-1} = scalar_0 = 0.
+
+`pivot_scale` > 0 is our named deviation, off by default: the comparisons keep their exact values but
+pass a gradient to the pivots as if they were sigmoid((table - pivot) / pivot_scale) (a straight-through
+estimator), so the pivot softmax learns which of the question's numbers each comparison takes.
 """
 
 from __future__ import annotations
@@ -26,12 +30,21 @@ OPS = ("sum", "count", "difference", "greater", "lesser", "and", "or", "print", 
 OP = {name: i for i, name in enumerate(OPS)}
 
 
-def run(table, row_mask, p_op, p_col, pivot_g, pivot_l):
+def compare(diff: torch.Tensor, pivot_scale: float = 0.0) -> torch.Tensor:
+    """[diff > 0] as 0/1; with pivot_scale > 0 its gradient is that of sigmoid(diff / pivot_scale)."""
+    hard = (diff > 0).to(diff.dtype)
+    if pivot_scale <= 0:
+        return hard
+    soft = torch.sigmoid(diff / pivot_scale)
+    return hard + (soft - soft.detach())
+
+
+def run(table, row_mask, p_op, p_col, pivot_g, pivot_l, pivot_scale: float = 0.0):
     """T steps of the operations. Returns scalar_T (B), lookup_T (B x M x C) and every step's row
     selector (B x T x M)."""
     rows0 = row_mask.to(table.dtype)
-    greater = (table > pivot_g[:, None, None]).to(table.dtype) * rows0[:, :, None]
-    lesser = (table < pivot_l[:, None, None]).to(table.dtype) * rows0[:, :, None]
+    greater = compare(table - pivot_g[:, None, None], pivot_scale) * rows0[:, :, None]
+    lesser = compare(pivot_l[:, None, None] - table, pivot_scale) * rows0[:, :, None]
     rows_prev2 = rows_prev = rows0
     zero = table.new_zeros(table.shape[0])
     scalars = [zero, zero, zero]  # scalar_{t-3}, scalar_{t-2}, scalar_{t-1}

@@ -125,13 +125,27 @@ def draw_templates(n: int, max_columns: int, g: torch.Generator, fixed_columns: 
     return out
 
 
-def build(pairs, rows: tuple[int, int], value: float, max_columns: int, g: torch.Generator) -> dict:
+def build(
+    pairs, rows: tuple[int, int], value: float, max_columns: int, g: torch.Generator, interacting: bool = False
+) -> dict:
     """Questions for (columns, template) pairs on fresh tables: rows drawn uniformly from rows[0]..rows[1],
-    table entries and question numbers uniform in [-value, value] with two decimals."""
+    table entries and question numbers uniform in [-value, value] with two decimals.
+
+    The paper does not say how a logic question's two numbers relate. Drawn independently (the default),
+    "greater n1 and lesser n2" selects no row whenever n1 > n2 and "greater n1 or lesser n2" every row
+    whenever n1 < n2: half of them, so half the logic questions do not need their second filter. With
+    `interacting` (our choice, stated in the chapter) the two numbers are ordered so that both filters
+    matter: greater's pivot is the smaller for `and` (a band) and the larger for `or` (two tails)."""
     n, m = len(pairs), rows[1]
     n_rows = torch.randint(rows[0], rows[1] + 1, (n,), generator=g)
     table = torch.round((torch.rand(n, m, max_columns, generator=g) * 2 - 1) * value * 100) / 100
     numbers = torch.round((torch.rand(n, 2, generator=g) * 2 - 1) * value * 100) / 100
+    if interacting:
+        low, high = numbers.min(1).values, numbers.max(1).values
+        for i, (_, t) in enumerate(pairs):
+            if t.kind in ("and", "or"):
+                g_first = (low[i], high[i]) if t.kind == "and" else (high[i], low[i])  # (greater's, lesser's)
+                numbers[i, t.pivots[0]], numbers[i, t.pivots[1]] = g_first
     row_mask = torch.arange(m) < n_rows[:, None]
     cols = torch.tensor([c for c, _ in pairs])
     column_mask = torch.arange(max_columns) < cols[:, None]
