@@ -196,3 +196,17 @@ def test_the_ablation_tests_every_variant_on_both_kinds_of_logic_numbers():
     assert list(table.index) == [(m, n) for m in ("the paper's model", "+ gradient to the pivots")
                                  for n in ("independent", "ordered")]  # fmt: skip
     assert ((table >= 0) & (table <= 1)).all().all()
+
+
+def test_table2_rows_name_the_paper_model_and_our_changes_apart():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from augrnn.programmer.analysis import table2_rows
+
+    run = lambda acc: SimpleNamespace(metrics=pd.DataFrame({"test_accuracy": [0.1, acc]}))
+    runs = {("paper", 1, 0): run(0.5), ("paper-st-interacting", 1, 0): run(0.9), ("paper-st", 1, 0): run(0.7),
+            ("arithmetic", 0): run(0.0)}  # fmt: skip
+    rows = table2_rows(runs).set_index("experiment")["value"].to_dict()
+    assert rows == {"table 2, 1 column": 0.5, "table 2, 1 column, with our two changes": 0.9}

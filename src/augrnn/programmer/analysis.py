@@ -178,6 +178,7 @@ VARIANTS = {
     "paper": "the paper's model",
     "paper-nonoise": "no gradient noise",
     "paper-st": "+ gradient to the pivots",
+    "paper-interacting": "trained on ordered numbers",
     "paper-st-interacting": "+ gradient to the pivots, trained on ordered numbers",
 }
 
@@ -208,3 +209,20 @@ def paper_ablation(runs: dict) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows).set_index(["model", "logic numbers"])
+
+
+def table2_rows(runs: dict) -> pd.DataFrame:
+    """Our side of the paper's table 2, one row per seed: the last test accuracy (hardmax program) of
+    each run of the paper's model, and of the same model with our two changes (VARIANTS' last)."""
+    names = {"paper": "table 2, {}", "paper-st-interacting": "table 2, {}, with our two changes"}
+    rows = [
+        {
+            "experiment": names[kind].format(f"{c} column{'s' if c > 1 else ''}"),
+            "metric": "test accuracy (hardmax program)",
+            "seed": s,
+            "value": r.metrics.iloc[-1]["test_accuracy"],
+        }
+        for (kind, c, s), r in ((k, r) for k, r in runs.items() if len(k) == 3)
+        if kind in names
+    ]
+    return pd.DataFrame(rows)

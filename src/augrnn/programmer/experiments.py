@@ -19,6 +19,15 @@ SEEDS = 3
 PAPER_SEEDS = {1: 1}
 # The same without gradient noise (the paper's fig. 8 compares the two): networks per number of columns.
 PAPER_NO_NOISE_SEEDS = {1: 1}
+# The same with our straight-through gradient to the pivots (paper_ops.compare; scale 10 on values in
+# [-100, 100]): networks per number of columns. The controlled test of whether pivots are what fails.
+PAPER_ST_SEEDS = {1: 1}
+PIVOT_SCALE = 10.0
+# The same again on logic questions whose two numbers are ordered so that both filters matter
+# (questions.build, `interacting`), and the paper's model on those numbers alone: networks per number of
+# columns.
+PAPER_ST_INTERACTING_SEEDS = {1: 1}
+PAPER_INTERACTING_SEEDS = {1: 1}
 # fmt: off
 BUDGETS = {
     "smoke": dict(arith_steps=200, steps=150, log_every=50, eval_size=256, probe=256, sweep_seeds=1,
@@ -102,6 +111,13 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
     for kind, counts, change in (
         ("paper", PAPER_SEEDS, {}),
         ("paper-nonoise", PAPER_NO_NOISE_SEEDS, {"grad_noise": 0.0}),
+        ("paper-st", PAPER_ST_SEEDS, {"model": {"pivot_scale": PIVOT_SCALE}}),
+        (
+            "paper-st-interacting",
+            PAPER_ST_INTERACTING_SEEDS,
+            {"model": {"pivot_scale": PIVOT_SCALE}, "interacting": True},
+        ),
+        ("paper-interacting", PAPER_INTERACTING_SEEDS, {"interacting": True}),
     ):
         runs += [
             Planned(
