@@ -20,8 +20,8 @@ def halting_weights(h: torch.Tensor, eps: float = 0.01):
 
     Returns (p, n, r): the weights p ... x K (h^k before the halting step, the remainder at it, zero
     after; they sum to 1), the number of steps n ... (float) and the remainder r ....
-    N = min{n : sum_{k<=n} h^k >= 1 - eps}, capped at K (eq. 7-8); R = 1 - sum_{k<N} h^k (eq. 9);
-    p^n = h^n for n < N, p^N = R (eq. 10). Gradients reach h through p and R, never through N.
+    N = min{n : sum_{k<=n} h^k >= 1 - eps} (eq. 7), capped at K (eq. 13); R = 1 - sum_{k<N} h^k (eq. 8);
+    p^n = h^n for n < N, p^N = R (eq. 6). Gradients reach h through p and R, never through N.
     Example: h = [0.3, 0.5, 0.4], eps = 0.01 -> p = [0.3, 0.5, 0.2], n = 3, r = 0.2.
     """
     total = h.cumsum(-1)
@@ -66,7 +66,7 @@ class ACTCell(nn.Module):
                 parts = advance(pre, parts)
             else:
                 # Only the samples still pondering run the cell: a halted sample's later states get
-                # weight 0 in the mean (eq. 10), so they are kept as they are instead of computed.
+                # weight 0 in the mean (eqs. 6 and 9), so they are kept as they are instead of computed.
                 moved = advance(pre[going], tuple(part[going] for part in parts))
                 parts = tuple(old.index_copy(0, going, new) for old, new in zip(parts, moved))
             h = torch.sigmoid(self.halt(parts[0])).squeeze(-1)
