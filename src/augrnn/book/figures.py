@@ -13,7 +13,8 @@ from ..attention.digit_strips import EOS, strip_batch
 from ..attention.speech import speech_batch
 from ..attention.translation import pad
 from ..ntm.tasks import sample_batch
-from ..programmer import arithmetic, tables
+from ..programmer import arithmetic, paper_model, paper_ops, tables
+from ..programmer import questions as paper_questions
 from . import plots
 
 # --- NTM ------------------------------------------------------------------------------------------
@@ -272,6 +273,30 @@ def table_programs(g: dict, picks):
         axes[row, 1].tick_params(axis="x", labelrotation=90)  # short names would otherwise run together
     fig.tight_layout()
     return fig
+
+
+@torch.no_grad()
+def paper_programs(model, cfg, kinds=("and", "or", "compare", "difference"), seed: int = 5):
+    """The Distill figure for the paper's model (single column): the operation distribution at each
+    step for one test-distribution question of each kind, titled with the question and the induced
+    (hardmax) program. Returns the programs."""
+    pick = {k: next(t for t in paper_questions.templates(1) if t.kind == k) for k in kinds}
+    pairs = [(1, pick[k]) for k in kinds]
+    g = torch.Generator().manual_seed(seed)
+    b = paper_questions.build(pairs, paper_model.TEST_ROWS, paper_model.TEST_VALUE, 1, g, cfg.interacting)
+    soft, hard = model(b), model(b, hard=True)
+    fig, axes = plt.subplots(len(kinds), 1, figsize=(plots.WIDTH, 2.2 * len(kinds) + 0.6), sharex=True, squeeze=False)
+    programs = {}
+    for i, ax in enumerate(axes[:, 0]):
+        numbers = iter(f"{x:.2f}" for x in b["numbers"][i].tolist())
+        question = " ".join(next(numbers) if w == "<num>" else w for w in pairs[i][1].words)
+        programs[question] = [paper_ops.OPS[j] for j in hard["p_op"][i].argmax(-1).tolist()]
+        steps = [f"step {t + 1}" for t in range(soft["p_op"].shape[1])]
+        title = textwrap.fill(f"{question}  ->  {' ; '.join(programs[question])}", 52)
+        plots.heatmap(soft["p_op"][i], x_labels=paper_ops.OPS, y_labels=steps, ax=ax, vmax=1, title=title)
+    axes[-1, 0].tick_params(axis="x", labelrotation=45)
+    fig.tight_layout()
+    return programs
 
 
 # --- ACT ------------------------------------------------------------------------------------------
