@@ -180,3 +180,27 @@ def test_a_run_without_weights_stores_and_reloads_its_evaluations_not_its_model(
     assert train.load_run(NoWeights(), CFG, tmp_path) is None  # a run that wants weights finds none
     with pytest.raises(ConfigError, match="keep_weights = False needs an experiment with `evaluations`"):
         train.fit(Lookup(), cfg, None, progress=False)
+
+
+class Selecting(Lookup):
+    selectable = ("test_slot_accuracy",)
+
+
+def test_model_selection_keeps_the_best_logged_model_and_resumes_exactly(tmp_path):
+    cfg = CFG.replace(select_on="test_slot_accuracy")
+    whole = train.fit(Selecting(), cfg, tmp_path / "whole", progress=False)
+    scores = whole.metrics["test_slot_accuracy"]
+    chosen = whole.provenance["selected"]
+    assert chosen["step"] == int(whole.metrics["step"][scores.idxmax()]) and chosen["value"] == scores.max()
+    assert Selecting().evaluate(whole.model, cfg, "cpu")["test_slot_accuracy"] == scores.max()  # the stored model
+    assert (
+        whole.final()["step"] == chosen["step"] and train.fit(Lookup(), CFG, None, progress=False).final()["step"] == 40
+    )
+    with pytest.raises(train.Interrupted):
+        train.fit(Selecting(), cfg, tmp_path / "cut", progress=False, stop_at=27)
+    resumed = train.fit(Selecting(), cfg, tmp_path / "cut", progress=False)
+    assert resumed.provenance["selected"] == chosen
+    for k, v in whole.model.state_dict().items():
+        assert torch.equal(v, resumed.model.state_dict()[k]), k
+    with pytest.raises(ConfigError, match="select_on = 'test_exact' is not allowed for Selecting"):
+        train.fit(Selecting(), CFG.replace(select_on="test_exact"), None, progress=False)

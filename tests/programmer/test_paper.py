@@ -199,13 +199,12 @@ def test_the_ablation_tests_every_variant_on_both_kinds_of_logic_numbers():
 
 
 def test_table2_rows_name_the_paper_model_and_our_changes_apart():
-    from types import SimpleNamespace
-
     import pandas as pd
 
+    from augrnn.core.train import Run
     from augrnn.programmer.analysis import table2_rows
 
-    run = lambda acc: SimpleNamespace(metrics=pd.DataFrame({"test_accuracy": [0.1, acc]}))
+    run = lambda acc: Run(None, None, pd.DataFrame({"step": [1, 2], "test_accuracy": [0.1, acc]}), {}, None)
     runs = {("paper", 1, 0): run(0.5), ("paper-st-interacting", 1, 0): run(0.9), ("paper-st", 1, 0): run(0.7),
             ("arithmetic", 0): run(0.0)}  # fmt: skip
     rows = table2_rows(runs).set_index("experiment")["value"].to_dict()

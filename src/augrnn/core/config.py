@@ -148,6 +148,9 @@ class TrainConfig(Config):
     # under 5 MB) keeps instead what its chapter measures on it, the experiment's `evaluations(model,
     # cfg)` (evaluations.json); its Run then has no model, whether trained now or loaded.
     keep_weights: bool = choice(True, (True, False), fingerprint=False)
+    # Model selection: the stored model is the one at the log step with the highest value of this
+    # evaluation metric (one of the experiment's `selectable`), not the last; "" keeps the last.
+    select_on: str = ""
 
 
 SCALES = ("smoke", "full")

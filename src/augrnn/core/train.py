@@ -59,6 +59,13 @@ class Run:
     run_dir: Path | None
     evaluations: dict | None = None  # what such a run keeps instead: experiment.evaluations(model, cfg)
 
+    def final(self) -> pd.Series:
+        """The metrics of the stored model: its selected log step's (cfg.select_on), else the last."""
+        chosen = self.provenance.get("selected")
+        if chosen is None:
+            return self.metrics.iloc[-1]
+        return self.metrics[self.metrics["step"] == chosen["step"]].iloc[0]
+
 
 class Interrupted(Exception):
     """Raised by `fit(..., stop_at=k)`: simulates a run killed after step k (for tests)."""
@@ -80,6 +87,12 @@ def fit(
     stop_at: int | None = None,
     on_log: Callable[[dict], None] | None = None,
 ) -> Run:
+    selectable = getattr(experiment, "selectable", ())
+    if cfg.select_on and cfg.select_on not in selectable:
+        allowed = ", ".join(map(repr, ("", *selectable)))
+        raise ConfigError(
+            f"select_on = {cfg.select_on!r} is not allowed for {type(experiment).__name__}; choose one of {allowed}"
+        )
     if not cfg.keep_weights and not hasattr(experiment, "evaluations"):
         raise ConfigError(
             f"keep_weights = False needs an experiment with `evaluations`; {type(experiment).__name__} has none"
@@ -94,6 +107,7 @@ def fit(
     if cfg.compile and hasattr(experiment, "compile_model"):
         experiment.compile_model(model)
     start, rows, elapsed = 0, [], 0.0
+    best = {"step": None, "value": None, "model": None}  # the selected model so far (cfg.select_on)
 
     ckpt_path = run_dir / CHECKPOINT if run_dir else None
     if ckpt_path is not None and ckpt_path.exists():
@@ -103,6 +117,7 @@ def fit(
             optimizer.load_state_dict(ckpt["optimizer"])
             torch.set_rng_state(ckpt["rng"])
             start, rows, elapsed = ckpt["step"], ckpt["rows"], ckpt["elapsed"]
+            best = ckpt.get("best", best)
         else:
             print(f"{ckpt_path}: checkpoint is from another config; starting afresh", file=sys.stderr)
 
@@ -119,6 +134,7 @@ def fit(
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "rng": torch.get_rng_state(),
+                "best": best,
             },
         )
         io.write_text(run_dir / METRICS, pd.DataFrame(rows).to_csv(index=False))
@@ -173,6 +189,9 @@ def fit(
                 with torch.no_grad():
                     row.update(experiment.evaluate(model, cfg, device))
                 model.train()
+            if cfg.select_on and (best["value"] is None or row[cfg.select_on] > best["value"]):
+                state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                best = {"step": done, "value": row[cfg.select_on], "model": state}
             rows.append(row)
             sums = {}
             if on_log:
@@ -185,6 +204,8 @@ def fit(
             raise Interrupted(f"stopped after step {done}")
     bar.close()
     model.eval()
+    if best["model"] is not None:  # the selected model replaces the last one
+        model.load_state_dict(best["model"])
 
     record = {
         "commit": commit,
@@ -199,6 +220,8 @@ def fit(
         "wall_time_s": round(elapsed + time.time() - t0, 2),
         "steps": cfg.steps,
     }
+    if best["model"] is not None:
+        record["selected"] = {"metric": cfg.select_on, "step": best["step"], "value": best["value"]}
     metrics = pd.DataFrame(rows)
     # Through JSON as stored, so a run trained now equals the same run loaded later.
     evaluations = None if cfg.keep_weights else json.loads(io.to_json(experiment.evaluations(model, cfg)))

@@ -167,7 +167,7 @@ def paper_tables(runs: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     each run, and its hardmax accuracy per question kind on the probe (the `probe_*` metrics)."""
     final, kinds = [], []
     for (c, s), r in runs.items():
-        last, key = r.metrics.iloc[-1], {"columns": c, "seed": s}
+        last, key = r.final(), {"columns": c, "seed": s}
         final.append({**key, "dev_accuracy": last["dev_accuracy"], "test_accuracy": last["test_accuracy"]})
         kinds.append({**key, **{k.removeprefix("probe_"): v for k, v in last.items() if k.startswith("probe_")}})
     return pd.DataFrame(final), pd.DataFrame(kinds)
@@ -220,7 +220,7 @@ def table2_rows(runs: dict) -> pd.DataFrame:
             "experiment": names[kind].format(f"{c} column{'s' if c > 1 else ''}"),
             "metric": "test accuracy (hardmax program)",
             "seed": s,
-            "value": r.metrics.iloc[-1]["test_accuracy"],
+            "value": r.final()["test_accuracy"],
         }
         for (kind, c, s), r in ((k, r) for k, r in runs.items() if len(k) == 3)
         if kind in names

@@ -164,7 +164,10 @@ def _paper_test(max_columns: int, seed: int, per_template: int, interacting: boo
 
 class PaperTables:
     """Plugs the paper's table questions into augrnn.core.train.fit: minibatches drawn from the fixed
-    training set; evaluation of the hardmax program on the dev and test sets."""
+    training set; evaluation of the hardmax program on the dev and test sets. Model selection (the
+    paper's) may use the dev set, never the test set."""
+
+    selectable = ("dev_accuracy",)
 
     def build_model(self, cfg):
         return PaperProgrammer(cfg.model)
