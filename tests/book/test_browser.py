@@ -161,14 +161,19 @@ def test_code_fits_the_content_width(browser, page):
     assert wide == 0, f"{page}: {wide} code blocks run off the page"
 
 
+def _phone(browser, width: int):
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 900, "deviceScaleFactor": 2, "mobile": width < 600},
+    )
+
+
 @pytest.mark.parametrize("page", [p for p in PAGES if (ROOT / p.with_suffix(".ipynb")).exists()], ids=str)
 def test_figures_are_legible_on_a_phone(browser, page):
     """Figures are drawn at 100 dpi with text of at least 12 pt (16.7 px at natural size): shrunk to a
     phone's column, the text must stay at 9 px or more, so no image may be shrunk below 0.54 of its
     natural width."""
-    browser.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride", {"width": 360, "height": 800, "deviceScaleFactor": 2, "mobile": True}
-    )
+    _phone(browser, 360)
     try:
         browser.get((HTML / page).as_uri())
         sizes = browser.execute_script(
@@ -179,13 +184,6 @@ def test_figures_are_legible_on_a_phone(browser, page):
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     small = [(alt, natural, round(shown)) for alt, natural, shown in sizes if 12 * 100 / 72 * shown / natural < 9]
     assert not small, f"{page}: figures whose text renders below 9 px on a 360 px phone: {small}"
-
-
-def _phone(browser, width: int):
-    browser.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": 900, "deviceScaleFactor": 2, "mobile": width < 600},
-    )
 
 
 # 360 px: a phone; 1100 px: a desktop window whose content column is about 780 px wide.
