@@ -42,6 +42,30 @@ def test_checkpoint_of_another_config_is_not_resumed(tmp_path):
     pd.testing.assert_frame_equal(train.numbers(run.metrics), train.numbers(fresh.metrics))
 
 
+def test_checkpoint_from_before_a_new_config_field_is_resumed(tmp_path):
+    # a checkpoint written before a field was added (now at its default): the same experiment, resumed
+    with pytest.raises(train.Interrupted):
+        train.fit(Lookup(), CFG, tmp_path, progress=False, stop_at=27)
+    path = tmp_path / train.CHECKPOINT
+    ckpt = torch.load(path, weights_only=False)
+    ckpt["fingerprint"], ckpt["config"] = "an older config class's", CFG.to_dict()
+    del ckpt["config"]["select_on"]
+    ckpt["rows"][0]["loss"] = -1.0  # marks the rows the checkpoint carried
+    torch.save(ckpt, path)
+    resumed = train.fit(Lookup(), CFG, tmp_path, progress=False)
+    assert resumed.metrics["loss"].iloc[0] == -1.0 and resumed.metrics["step"].max() == CFG.steps
+    whole = train.fit(Lookup(), CFG, None, progress=False).metrics
+    pd.testing.assert_frame_equal(train.numbers(whole).iloc[1:], train.numbers(resumed.metrics).iloc[1:])
+    # a checkpoint without a config, of another fingerprint, is not resumed
+    with pytest.raises(train.Interrupted):
+        train.fit(Lookup(), CFG, tmp_path / "old", progress=False, stop_at=27)
+    ckpt = torch.load(tmp_path / "old" / train.CHECKPOINT, weights_only=False)
+    ckpt["fingerprint"], ckpt["rows"][0]["loss"] = "other", -1.0
+    del ckpt["config"]
+    torch.save(ckpt, tmp_path / "old" / train.CHECKPOINT)
+    assert train.fit(Lookup(), CFG, tmp_path / "old", progress=False).metrics["loss"].iloc[0] != -1.0
+
+
 def test_finished_run_is_reused_only_for_the_same_fingerprint(tmp_path):
     done = train.fit(Lookup(), CFG, tmp_path, progress=False)
     again = train.load_run(Lookup(), CFG, tmp_path)

@@ -112,7 +112,9 @@ def fit(
     ckpt_path = run_dir / CHECKPOINT if run_dir else None
     if ckpt_path is not None and ckpt_path.exists():
         ckpt = io.load_torch(ckpt_path, map_location=device, weights_only=False)
-        if ckpt["fingerprint"] == fingerprint:
+        # The reuse rule of stored runs: a field added to the config class since, at its default, keeps
+        # the checkpoint (it changes no numbers), so an interrupted run survives a new option.
+        if ckpt["fingerprint"] == fingerprint or same_experiment(ckpt.get("config", {"": None}), cfg):
             model.load_state_dict(ckpt["model"])
             optimizer.load_state_dict(ckpt["optimizer"])
             torch.set_rng_state(ckpt["rng"])
@@ -128,6 +130,7 @@ def fit(
             ckpt_path,
             {
                 "fingerprint": fingerprint,
+                "config": cfg.to_dict(),
                 "step": step,
                 "rows": rows,
                 "elapsed": elapsed + time.time() - t0,
