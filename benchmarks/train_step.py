@@ -75,7 +75,10 @@ def main():
     for (chapter, name), (label, steps) in RUNS.items():
         if args.only and label not in args.only:
             continue
-        planned = next(p for p in CHAPTERS[chapter].plan("full") if p.name == name)
+        planned = next((p for p in CHAPTERS[chapter].plan("full") if p.name == name), None)
+        if planned is None:  # an older checkout's plan may lack it
+            print(f"{label:24s} (no run {name} in this checkout's plan)", flush=True)
+            continue
         exp, cfg = planned.experiment, planned.config
         modes = {"eager": None}
         if not args.no_compile and hasattr(exp, "compile_model"):
