@@ -58,8 +58,8 @@ MEMORY_LABELS = [memory_label(init) for init in MEMORY_INITS]  # constant's firs
 OTHER_SEEDS = {
     ("repeat_copy", "NTM"): 3,
     # The paper's 3 x 512 LSTM has 5.3M weights (a 20 MB model file, more than a stored run may take):
-    # its runs keep their evaluations instead (NO_WEIGHTS). Two seeds so far.
-    ("repeat_copy", "LSTM"): 2,
+    # its runs keep their evaluations instead (NO_WEIGHTS).
+    ("repeat_copy", "LSTM"): 3,
     ("associative_recall", "NTM"): 3,
     ("associative_recall", "LSTM"): 3,
     ("associative_recall", LSTM_CONTROLLER): 3,
