@@ -98,12 +98,17 @@ def test_a_batch_gives_each_sample_its_own_numbers_and_gradients():
         assert torch.allclose(g, sum(a[2][k] for a in alone), atol=1e-4)
 
 
-def test_parity_generator_agrees_with_a_plain_count():
-    cfg = ParityConfig(bits=10)
+@pytest.mark.parametrize("layout", ["random", "prefix"])
+def test_parity_generator_agrees_with_a_plain_count(layout):
+    cfg = ParityConfig(bits=10, layout=layout)
     b = parity_batch(cfg, 500, torch.Generator().manual_seed(0), "cpu")
     for x, y, k in zip(b["x"], b["y"], b["nonzero"]):
         assert int((x != 0).sum()) == int(k) and 1 <= int(k) <= 10
         assert float(y) == sum(1 for v in x.tolist() if v == 1) % 2
+        if layout == "prefix":  # the first k elements, and only they
+            assert bool((x[: int(k)] != 0).all()) and bool((x[int(k) :] == 0).all())
+    positions = (b["x"] != 0).float().mean(0)  # random: every position as often; prefix: the first most
+    assert (positions.max() - positions.min() < 0.15) == (layout == "random")
 
 
 def test_parity_training_is_deterministic_and_ponders():

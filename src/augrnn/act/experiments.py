@@ -26,7 +26,10 @@ LONG_TAUS = (1e-2, 3e-2, 1e-1)
 LOGIC_LONG_SEEDS = {"none": 3, 1e-2: 3}
 # 64-element parity, the paper's size, with a budget 15x the input-size runs' and a curriculum over the
 # number of non-zero elements (ours: the paper has none): networks so far.
-PARITY64_SEEDS = 0
+PARITY64_SEEDS = 1
+# 64-element parity at the same budget without a curriculum, networks per tau ("none": no ACT) for each
+# layout of the non-zero elements: the controlled test of whether the layout is what makes 64 hard.
+PARITY64_LAYOUT_SEEDS = {"prefix": {"none": 3, 1e-3: 3}, "random": {1e-3: 3}}
 # fmt: off
 BUDGETS = {
     "smoke": dict(bits=8, steps=300, log_every=50, eval_size=512, sizes=[8, 12], sizes_steps=200,
@@ -60,7 +63,8 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
     """Keys ("none", seed) for the RNN without ACT, (tau, seed) with it, ("bits", n, seed) for the
     input sizes at a fixed budget, ("long", tau, seed) for the failing taus at 4x the budget,
     ("logic", tau or "none", seed) for the logic task, ("logic-long", ...) for it at twice the updates and
-    ("parity64", tau, seed) for 64-element parity with a curriculum and a long budget."""
+    ("parity64", tau, seed) for 64-element parity with a curriculum and a long budget, and
+    ("parity64-prefix" or "parity64-random", tau or "none", seed) for it without one, by layout."""
     b, cfg, seeds = budget(scale), base(scale), check_seeds(seeds) or SEEDS
     runs = [
         Planned(CHAPTER, f"taunone-seed{s}", ("none", s), Parity(), cfg.replace(model={"act": "none"}, tau=0.0, seed=s))
@@ -111,6 +115,18 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
             ),
         )
         for s in range(min(seeds, PARITY64_SEEDS))
+    ]
+    p64 = cfg.replace(bits=b["p64_bits"], lr=1e-3, steps=b["p64_steps"], log_every=b["p64_log"], checkpoint_every=10000)
+    runs += [
+        Planned(CHAPTER, f"parity64-{layout}-tau{tau}-seed{s}", (f"parity64-{layout}", tau, s), Parity(), config)
+        for layout, counts in PARITY64_LAYOUT_SEEDS.items()
+        for tau, n in counts.items()
+        for s in range(min(seeds, n))
+        for config in [
+            p64.replace(
+                layout=layout, seed=s, **({"model": {"act": "none"}, "tau": 0.0} if tau == "none" else {"tau": tau})
+            )
+        ]
     ]
     logic = logic_base(scale)
     runs += [
@@ -167,7 +183,7 @@ def _networks(seeds: dict) -> str:
 
 def setup(scale: str) -> dict[str, str]:
     """Our side of the chapter's setup table, read from the plan's configs."""
-    b, cfg, lg = budget(scale), base(scale), logic_base(scale)
+    b, cfg, lg, p64 = budget(scale), base(scale), logic_base(scale), PARITY64_LAYOUT_SEEDS
     m = cfg.model
     return {
         "input size": f"{cfg.bits} for the sweep; {', '.join(map(str, b['sizes']))} at τ = 0.001",
@@ -177,6 +193,9 @@ def setup(scale: str) -> dict[str, str]:
         "batch size": str(cfg.batch_size),
         "training": f"{cfg.steps:,} steps ({cfg.steps * cfg.batch_size:,} sequences); input sizes "
         f"{b['sizes_steps']:,} steps each",
+        "64 elements: layout": f"{b['p64_steps']:,} steps at lr 1e-3: random positions with a curriculum over "
+        f"the number of non-zero elements ({PARITY64_SEEDS} at τ = 0.001); without one, random positions "
+        f"({_networks(p64['random'])}) and the first n ({_networks(p64['prefix'])})",
         "sweep": f"τ in {{{', '.join(f'{t:g}' for t in TAUS)}}}, {SEEDS} networks per τ; and no ACT",
         "logic: data": f"1-{lg.max_length} vectors of 102 elements, 1-10 gates each",
         "logic: network": f"LSTM of {lg.model.hidden} cells, one sigmoid output per vector; "

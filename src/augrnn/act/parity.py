@@ -29,15 +29,23 @@ class ParityConfig(TrainConfig):
     # Ours, not the paper's: steps over which the largest number of non-zero elements grows from 1 to
     # `bits` (0: every count from the start, as in the paper).
     curriculum: int = bounded(0, 0)
+    # Where the non-zero elements go. The paper: "a random number from 1 to 64 were randomly set to 1
+    # or -1"; "random": at random positions (our reading), "prefix": the first n (the reading of Fojo
+    # et al. 2018, whose ACT solves 64 elements).
+    layout: str = choice("random", ("random", "prefix"))
     eval_size: int = bounded(2048, 1, 1 << 20)
 
 
 def parity_batch(cfg: ParityConfig, batch: int, g: torch.Generator, device, most: int | None = None):
     """A vector of `bits` elements, a random number 1..bits (1..most) of them set to +1 or -1 at random
-    positions, the rest 0; the target is 1 when the number of +1 entries is odd."""
+    (at random positions, or the first ones for cfg.layout "prefix"), the rest 0; the target is 1 when
+    the number of +1 entries is odd."""
     count = torch.randint(1, (most or cfg.bits) + 1, (batch, 1), generator=g, device=device)
-    order = torch.rand(batch, cfg.bits, generator=g, device=device).argsort(-1)
-    chosen = order < count  # `count` positions, uniformly placed
+    if cfg.layout == "prefix":
+        chosen = torch.arange(cfg.bits, device=device) < count
+    else:
+        order = torch.rand(batch, cfg.bits, generator=g, device=device).argsort(-1)
+        chosen = order < count  # `count` positions, uniformly placed
     signs = torch.randint(0, 2, (batch, cfg.bits), generator=g, device=device) * 2 - 1
     x = (chosen * signs).float()
     y = ((x == 1).sum(-1) % 2).float()

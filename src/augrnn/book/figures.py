@@ -330,3 +330,20 @@ def act_tradeoff(final_parity):
     ax.set_ylabel("held-out error")
     ax.legend(frameon=False, ncol=2)
     return fig
+
+
+def act_by_difficulty(rows: pd.DataFrame):
+    """Held-out error and mean ponder cost against the number of non-zero inputs (the paper's fig. 6),
+    from `augrnn.act.summary.by_difficulty`: one line per model, the mean over seeds, a band for the range."""
+    fig, axes = plt.subplots(1, 2, figsize=(plots.WIDTH, 2.8), sharex=True)
+    for ax, column, name in zip(axes, ("error", "ponder"), ("held-out error", "mean ponder cost")):
+        for model, group in rows.groupby("model", sort=False):
+            by_count = group.groupby("non-zero inputs")[column]
+            line = ax.plot(by_count.mean(), label=model)[0]
+            ax.fill_between(by_count.min().index, by_count.min(), by_count.max(), color=line.get_color(), alpha=0.2)
+        ax.set_xlabel("non-zero inputs")
+        ax.set_ylabel(name)
+    # The error curves fill the left panel; the ponder panel has room between its lines.
+    axes[1].legend(frameon=False, loc="lower right", bbox_to_anchor=(1, 0.12))
+    fig.tight_layout()
+    return fig
