@@ -231,8 +231,9 @@ def strip_readers_attention(models: dict, cfg, n_digits: int = 4, seed: int = 11
 
 
 @torch.no_grad()
-def arithmetic_programs(model, shown):
+def arithmetic_programs(model, shown=("a + b", "a - b", "a + b - c", "( a + b ) * c")):
     """Operation distributions per step (rows) for each expression in `shown` (one panel each, stacked)."""
+    shown = list(shown)
     _, p_steps = model(arithmetic.encode(shown), torch.zeros(len(shown), 3))
     # One panel per row, 6 in wide, so the labels stay legible on a narrow page.
     fig, axes = plt.subplots(len(shown), 1, figsize=(plots.WIDTH, 1.9 * len(shown) + 0.8), sharex=True, squeeze=False)

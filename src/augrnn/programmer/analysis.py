@@ -28,6 +28,42 @@ def solved_expressions(runs: dict, cfg) -> pd.DataFrame:
     return pd.DataFrame(solved)
 
 
+# The arithmetic programmer's training methods, by plan kind (experiments.plan).
+ARITHMETIC_METHODS = {
+    "arithmetic": "soft selection (the article's)",
+    "arithmetic-sampled": "sampled programs + memory",
+    "arithmetic-sampled-nomemory": "sampled programs, no memory",
+}
+
+
+def arithmetic_runs(runs: dict) -> dict:
+    """A chapter's arithmetic runs by method: {label: {seed: run}} (ARITHMETIC_METHODS, in its order)."""
+    return {
+        label: {key[1]: r for key, r in runs.items() if key[0] == kind}
+        for kind, label in ARITHMETIC_METHODS.items()
+        if any(key[0] == kind for key in runs)
+    }
+
+
+def arithmetic_results(by_method: dict, cfg) -> pd.DataFrame:
+    """One row per method ({label: {seed: run}}) and seed: expressions solved by the argmax program (of
+    11) and the held-out |error| of the trained model's answer (the soft mixture's for soft selection,
+    the argmax program's otherwise)."""
+    rows = []
+    for label, runs in by_method.items():
+        solved = solved_expressions(runs, cfg).sum(axis=0)
+        rows += [
+            {
+                "method": label,
+                "seed": seed,
+                "expressions solved (of 11)": int(solved[f"seed {seed}"]),
+                "held-out |error|": r.metrics.iloc[-1]["test_abs_error"],
+            }
+            for seed, r in runs.items()
+        ]
+    return pd.DataFrame(rows)
+
+
 # --- table questions ------------------------------------------------------------------------------
 
 
@@ -171,6 +207,12 @@ def paper_tables(runs: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
         final.append({**key, "dev_accuracy": last["dev_accuracy"], "test_accuracy": last["test_accuracy"]})
         kinds.append({**key, **{k.removeprefix("probe_"): v for k, v in last.items() if k.startswith("probe_")}})
     return pd.DataFrame(final), pd.DataFrame(kinds)
+
+
+def per_kind_of(runs: dict, kind: str) -> pd.DataFrame:
+    """paper_tables' hardmax accuracy per question kind for a chapter's runs of one plan kind (keys
+    (kind, columns, seed)): one row per run, with its number of columns."""
+    return paper_tables({key[1:]: r for key, r in runs.items() if key[0] == kind})[1].drop(columns="seed")
 
 
 # The first seed of each single-column run of the paper's model, by its plan key's kind, and its label.

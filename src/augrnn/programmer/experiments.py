@@ -26,8 +26,11 @@ PIVOT_SCALE = 10.0
 # The same again on logic questions whose two numbers are ordered so that both filters matter
 # (questions.build, `interacting`), and the paper's model on those numbers alone: networks per number of
 # columns.
-PAPER_ST_INTERACTING_SEEDS = {1: 3}
+PAPER_ST_INTERACTING_SEEDS = {1: 3, 3: 3}
 PAPER_INTERACTING_SEEDS = {1: 1}
+# The arithmetic programmer with sampled discrete programs (arithmetic.sampled_loss), with and without
+# the memory of verified programs: networks of each.
+ARITH_SAMPLED_SEEDS = {"memory": 3, "no memory": 3}
 # fmt: off
 BUDGETS = {
     "smoke": dict(arith_steps=200, steps=150, log_every=50, eval_size=256, probe=256, sweep_seeds=1,
@@ -84,7 +87,8 @@ def paper_base(scale: str) -> PaperTablesConfig:
 
 
 def plan(scale: str, seeds: int | None = None) -> list[Planned]:
-    """Keys ("arithmetic", seed), (f"C={columns}, T={steps}", seed), and ("paper", columns, seed) and
+    """Keys ("arithmetic", seed) and ("arithmetic-sampled" or "arithmetic-sampled-nomemory", seed),
+    (f"C={columns}, T={steps}", seed), and ("paper", columns, seed) and
     ("paper-nonoise", columns, seed) for the paper's model and data with and without gradient noise."""
     b, seeds = budget(scale), check_seeds(seeds) or SEEDS
     arith, tab = arithmetic_base(scale), tables_base(scale)
@@ -92,6 +96,18 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
         Planned(CHAPTER, f"arithmetic-seed{s}", ("arithmetic", s), Arithmetic(), arith.replace(seed=s))
         for s in range(seeds)
     ]
+    for kind, n in ARITH_SAMPLED_SEEDS.items():
+        name = "arithmetic-sampled" + ("" if kind == "memory" else "-nomemory")
+        runs += [
+            Planned(
+                CHAPTER,
+                f"{name}-seed{s}",
+                (name, s),
+                Arithmetic(),
+                arith.replace(search="sampled", memory=kind == "memory", seed=s),
+            )
+            for s in range(min(seeds, n))
+        ]
 
     def add(columns, steps_t, seed):
         cfg = tab.replace(columns=columns, model={"steps_t": steps_t}, seed=seed)
