@@ -118,15 +118,16 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
     ]
     p64 = cfg.replace(bits=b["p64_bits"], lr=1e-3, steps=b["p64_steps"], log_every=b["p64_log"], checkpoint_every=10000)
     runs += [
-        Planned(CHAPTER, f"parity64-{layout}-tau{tau}-seed{s}", (f"parity64-{layout}", tau, s), Parity(), config)
+        Planned(
+            CHAPTER,
+            f"parity64-{layout}-tau{tau}-seed{s}",
+            (f"parity64-{layout}", tau, s),
+            Parity(),
+            at_tau(p64, tau, layout=layout, seed=s),
+        )
         for layout, counts in PARITY64_LAYOUT_SEEDS.items()
         for tau, n in counts.items()
         for s in range(min(seeds, n))
-        for config in [
-            p64.replace(
-                layout=layout, seed=s, **({"model": {"act": "none"}, "tau": 0.0} if tau == "none" else {"tau": tau})
-            )
-        ]
     ]
     logic = logic_base(scale)
     runs += [
@@ -135,7 +136,7 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
             f"logic-tau{tau}-seed{s}",
             ("logic", tau, s),
             Logic(),
-            logic_config(logic, tau, seed=s),
+            at_tau(logic, tau, seed=s),
         )
         for tau, n in LOGIC_SEEDS.items()
         for s in range(min(seeds, n))
@@ -146,7 +147,7 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
             f"logic-long-tau{tau}-seed{s}",
             ("logic-long", tau, s),
             Logic(),
-            logic_config(logic, tau, steps=b["logic_long_steps"], seed=s),
+            at_tau(logic, tau, steps=b["logic_long_steps"], seed=s),
         )
         for tau, n in LOGIC_LONG_SEEDS.items()
         for s in range(min(seeds, n))
@@ -170,11 +171,11 @@ def logic_base(scale: str) -> LogicConfig:
     )
 
 
-def logic_config(logic: LogicConfig, tau, **changes) -> LogicConfig:
-    """The logic network at time penalty `tau`, or without ACT for tau "none"."""
+def at_tau(cfg, tau, **changes):
+    """A parity or logic config at time penalty `tau`, or without ACT for tau "none"."""
     if tau == "none":
-        return logic.replace(model={"act": "none"}, tau=0.0, **changes)
-    return logic.replace(tau=tau, **changes)
+        return cfg.replace(model={"act": "none"}, tau=0.0, **changes)
+    return cfg.replace(tau=tau, **changes)
 
 
 def _networks(seeds: dict) -> str:

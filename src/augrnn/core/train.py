@@ -114,7 +114,7 @@ def fit(
         ckpt = io.load_torch(ckpt_path, map_location=device, weights_only=False)
         # The reuse rule of stored runs: a field added to the config class since, at its default, keeps
         # the checkpoint (it changes no numbers), so an interrupted run survives a new option.
-        if ckpt["fingerprint"] == fingerprint or same_experiment(ckpt.get("config", {"": None}), cfg):
+        if ckpt["fingerprint"] == fingerprint or ("config" in ckpt and same_experiment(ckpt["config"], cfg)):
             model.load_state_dict(ckpt["model"])
             optimizer.load_state_dict(ckpt["optimizer"])
             torch.set_rng_state(ckpt["rng"])

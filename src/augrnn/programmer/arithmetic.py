@@ -188,8 +188,12 @@ class ArithmeticProgrammer(nn.Module):
             if how == "soft":
                 choice_in = p
                 continue
-            pick = {"argmax": lambda: p.argmax(-1), "sample": lambda: torch.multinomial(p.detach(), 1).squeeze(1)}
-            picks.append(forced[:, t] if how == "forced" else pick[how]())
+            if how == "forced":
+                picks.append(forced[:, t])
+            elif how == "sample":
+                picks.append(torch.multinomial(p.detach(), 1).squeeze(1))
+            else:
+                picks.append(p.argmax(-1))
             choice_in = F.one_hot(picks[-1], len(OPERATIONS)).to(p.dtype)
         p_steps = torch.stack(ps, dim=1)  # B' x T x O
         if how == "soft":
