@@ -103,8 +103,13 @@ def test_a_claim_gets_a_verdict_from_our_mean_and_its_seeds():
     assert row["verdict"] == "not reproduced on the mean; holds in 2 of 3 seeds"
     assert verdict("< 1", 0.5, 3, passing=2) == "reproduced on the mean; holds in 2 of 3 seeds"
     assert verdict("< 1", 0.5, 3, passing=3) == "reproduced" and verdict("< 1", 5.0, 3, passing=0) == "not reproduced"
+    assert (
+        verdict("> 0.1 and < 0.3", 0.2, 3) == "reproduced" and verdict("> 0.1 and < 0.3", 0.45, 3) == "not reproduced"
+    )
     with pytest.raises(ValueError, match="holds_if"):
         verdict("about 2", 1.0, 3)
+    with pytest.raises(ValueError, match="holds_if"):
+        verdict("> 0.1 and about 2", 1.0, 3)
 
 
 def test_a_long_table_is_folded_under_its_summary():

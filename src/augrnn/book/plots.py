@@ -183,13 +183,17 @@ def compare_table(
 
 
 def holds(test: str, value) -> bool:
-    """Whether `value` passes `test` (an operator and a number, e.g. "< 0.1", ">= 100"); a missing
-    value (a seed that never got there) counts as inf, which fails "<"."""
-    op, _, number = test.strip().partition(" ")
+    """Whether `value` passes `test` (an operator and a number, e.g. "< 0.1", ">= 100", or several
+    joined by "and" for a range, e.g. "> 0.1 and < 0.3"); a missing value (a seed that never got
+    there) counts as inf, which fails "<"."""
     checks = {"<": float.__lt__, "<=": float.__le__, ">": float.__gt__, ">=": float.__ge__}
-    if op not in checks:
-        raise ValueError(f"holds_if = {test!r}: write an operator ({', '.join(checks)}), a space and a number")
-    return checks[op](float("inf") if pd.isna(value) else float(value), float(number))
+    ok = True
+    for part in test.split(" and "):
+        op, _, number = part.strip().partition(" ")
+        if op not in checks:
+            raise ValueError(f"holds_if = {test!r}: write an operator ({', '.join(checks)}), a space and a number")
+        ok &= checks[op](float("inf") if pd.isna(value) else float(value), float(number))
+    return ok
 
 
 def verdict(test, mean, seeds: int, passing: int | None = None) -> str:
