@@ -2,6 +2,7 @@
 so this folder is on their import path)."""
 
 import time
+from pathlib import Path
 
 import torch
 
@@ -22,10 +23,11 @@ def timeit(fn, device: torch.device, seconds: float) -> float:
 
 def record(name: str, command: str, rows: list[dict], device: torch.device) -> None:
     """Keep a benchmark's printed results in data/results/benchmarks.json (the appendix shows them),
-    with the command that printed them and the machine it ran on."""
+    with the command that printed them and the machine it ran on. The file is this checkout's, also
+    when PYTHONPATH points the timed code at another checkout."""
     from augrnn.core import io, provenance
 
-    path = io.repo_root() / "data" / "results" / "benchmarks.json"
+    path = Path(__file__).resolve().parents[1] / "data" / "results" / "benchmarks.json"
     recorded = io.read_json(path) if path.exists() else {}
     recorded[f"{name} ({device.type})"] = {
         "command": command,

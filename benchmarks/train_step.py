@@ -7,7 +7,12 @@ Rounds alternate between the modes; medians are printed.
 
     .venv/bin/python benchmarks/train_step.py [--only ntm/copy ...] [--threads 1] [--rounds 3] [--record]
 
-Run it from another checkout (PYTHONPATH=OTHER/src) to time that code on the same configs.
+Run it on another checkout's code (PYTHONPATH=OTHER/src) to time that code on the same configs, e.g.
+the code before the speed work, recorded beside today's with --label (the appendix shows the ratio):
+
+    git worktree add /tmp/before 9ef4bc2
+    PYTHONPATH=/tmp/before/src .venv/bin/python benchmarks/train_step.py --no-compile --record --label before
+
 """
 
 import argparse
@@ -66,6 +71,7 @@ def main():
     ap.add_argument("--first-step", type=int, default=2000, help="the step whose batches are timed (curricula)")
     ap.add_argument("--no-compile", action="store_true")
     ap.add_argument("--record", action="store_true", help="keep the results in data/results/benchmarks.json")
+    ap.add_argument("--label", default="", help="recorded under 'training step per experiment, LABEL'")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     device = pick_device("auto")
@@ -105,7 +111,8 @@ def main():
             }
         )
     if args.record:
-        record("training step per experiment", "python " + " ".join(sys.argv), rows, device)
+        name = "training step per experiment" + (f", {args.label}" if args.label else "")
+        record(name, "python " + " ".join(sys.argv), rows, device)
 
 
 if __name__ == "__main__":
