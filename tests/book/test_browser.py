@@ -103,7 +103,7 @@ def test_page_renders(browser, page):
 
 
 # The chapters' interactive figures (augrnn.book.interactive): how many each page has.
-INTERACTIVE = {"book/ntm.html": 1, "book/attention.html": 1, "book/act.html": 1}
+INTERACTIVE = {"book/ntm.html": 1, "book/attention.html": 1, "book/act.html": 2}
 
 
 @pytest.mark.parametrize("page", sorted(INTERACTIVE), ids=str)
