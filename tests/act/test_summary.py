@@ -8,7 +8,8 @@ from augrnn.book.plots import reference
 
 
 def fake(error, ponder):
-    return SimpleNamespace(metrics=pd.DataFrame({"test_error": [0.5, error], "test_ponder": [1.0, ponder]}))
+    metrics = pd.DataFrame({"step": [100, 200], "test_error": [0.5, error], "test_ponder": [1.0, ponder]})
+    return SimpleNamespace(metrics=metrics, config=SimpleNamespace(batch_size=128))
 
 
 def test_every_full_scale_run_meets_its_row_of_the_paper():
@@ -34,6 +35,13 @@ def test_every_full_scale_run_meets_its_row_of_the_paper():
     missing = sorted(errors - paper - {"logic / ACT tau=0.1"})  # the paper states no logic number at 0.1
     assert missing == []
     assert ours.groupby(["experiment", "metric"]).size().max() == experiments.SEEDS
+
+
+def test_sequences_to_solve_logic_count_updates_times_the_batch_or_never():
+    logic_long = {(1e-3, 0): fake(0.01, 5.0), (1e-3, 1): fake(0.2, 5.0), ("none", 0): fake(0.01, 1.0)}
+    ours = ours_for_the_paper({}, {}, {}, logic_long=logic_long)
+    sequences = ours[ours["metric"] == "million sequences to 5% error"].set_index("seed")["value"]
+    assert sequences.loc[0] == 200 * 128 / 1e6 and pd.isna(sequences.loc[1]) and len(sequences) == 2
 
 
 def test_updates_to_a_threshold_is_the_first_logged_step_below_it_or_nan():
