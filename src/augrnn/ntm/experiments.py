@@ -23,7 +23,7 @@ BUDGETS = {
                  batch=32, curriculum=1000, max_len=20, log_every=100, eval_size=64, lengths=[10, 20, 30, 50, 120],
                  repeat=(10, 10), items=6, ngram_len=200, ngram_eval=1000, compile=True, recipe_steps=40000,
                  recipe_log=500, small_batches=[1, 8], wide=None, recall_sizes=[2, 3, 4, 5, 6, 8, 10, 12, 15, 20],
-                 memory_seeds=5, recall_paper_steps=120000, recall_paper_seeds=2),
+                 memory_seeds=5, recall_paper_steps=120000, recall_paper_seeds=3),
 }
 # fmt: on
 MODELS = {"NTM": "ntm", "LSTM": "lstm"}
