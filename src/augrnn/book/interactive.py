@@ -208,4 +208,6 @@ def act_against_tau(final_parity) -> go.Figure:
             row=1,
             col=col,
         )
+    # The panel titles are wider than a panel on a phone: lifted clear of the top y-tick labels.
+    fig.update_annotations(yshift=10)
     return _layout(fig, 400, legend=dict(orientation="h", y=-0.3))
