@@ -64,12 +64,18 @@ def ours_for_the_paper(
                     {"experiment": f"{name} / {row['model']}", "metric": metric, "seed": row["seed"], "value": row[col]}
                 )
     # The paper's "about 10,000 iterations" to solve logic, in sequences (ours: updates x batch size).
-    for (tau, seed), r in (logic_long or {}).items():
-        if tau != "none":
-            below = r.metrics[r.metrics["test_error"] < 0.05]["step"]
-            value = below.min() * r.config.batch_size / 1e6 if len(below) else float("nan")
-            name, metric = f"logic, 2x the updates / {label(tau)}", "million sequences to 5% error"
-            rows.append({"experiment": name, "metric": metric, "seed": seed, "value": value})
+    acting = {key: r for key, r in (logic_long or {}).items() if key[0] != "none"}
+    for _, row in updates_to(acting).iterrows() if acting else []:
+        sequences = row["updates"] * acting[(row["tau"], row["seed"])].config.batch_size / 1e6
+        experiment = f"logic, 2x the updates / {row['model']}"
+        rows.append(
+            {
+                "experiment": experiment,
+                "metric": "million sequences to 5% error",
+                "seed": row["seed"],
+                "value": sequences,
+            }
+        )
     return pd.DataFrame(rows)
 
 
