@@ -99,6 +99,24 @@ def accuracy_by_kind(model, b, program: bool = False) -> dict:
     }
 
 
+def earlier_claims(main: dict, table_runs: dict, probe, size: int) -> pd.DataFrame:
+    """Our side of the earlier model's claims, one row per seed: the induced program's accuracy on
+    single- and two-column questions of `probe` for each seed of the C = 3, T = 4 model (`main`,
+    {seed: run}), and over `size` held-out questions for each seed of the C = 5 one ("more columns")."""
+    row = lambda kind, seed, acc: {"experiment": kind, "metric": "accuracy", "seed": seed, "value": acc}
+    rows = [
+        row(kind, seed, acc)
+        for seed, r in main.items()
+        for kind, acc in accuracy_by_kind(r.model.cpu(), probe, program=True).items()
+        if kind != "all"
+    ]
+    for (label, seed), r in table_runs.items():
+        if label == "C=5, T=4":
+            b = held_out(r.config, "cpu", size=size)
+            rows.append(row("more columns", seed, accuracy_by_kind(r.model.cpu(), b, program=True)["all"]))
+    return pd.DataFrame(rows)
+
+
 @torch.no_grad()
 def accuracy_by_columns(runs: dict, size: int, columns=(1, 2, 3, 5, 8)) -> pd.DataFrame:
     """Mean accuracy (over seeds) of models trained on C columns, asked about tables of other sizes.
@@ -267,4 +285,35 @@ def table2_rows(runs: dict) -> pd.DataFrame:
         for (kind, c, s), r in ((k, r) for k, r in runs.items() if len(k) == 3)
         if kind in names
     ]
+    return pd.DataFrame(rows)
+
+
+def protocol_runs(runs: dict, columns: int = 3) -> list[tuple[str, object]]:
+    """(label, run) for every run of the paper's model with our two changes on `columns` columns,
+    whatever its budget and Huber delta (the plan kinds "paper-st-interacting..."), labelled by both."""
+    return [
+        (f"{r.config.steps:,} updates, delta {r.config.huber_delta:g}", r)
+        for key, r in runs.items()
+        if len(key) == 3 and key[0].startswith("paper-st-interacting") and key[1] == columns
+    ]
+
+
+def protocol_table(runs: dict, columns: int = 3) -> pd.DataFrame:
+    """For protocol_runs, one row per run: the last dev and test accuracy, the test accuracy at the
+    evaluation with the best dev accuracy (the paper selects its models on dev), and the last probe's
+    hardmax accuracy per question kind."""
+    rows = []
+    for label, r in protocol_runs(runs, columns):
+        m, last = r.metrics, r.final()
+        best = m.loc[m["dev_accuracy"].idxmax()]
+        rows.append(
+            {
+                "run": label,
+                "dev": last["dev_accuracy"],
+                "test": last["test_accuracy"],
+                "best dev at update": int(best["step"]),
+                "test there": best["test_accuracy"],
+                **{k: last[f"probe_{k}"] for k in ("compare", "and", "or", "difference")},
+            }
+        )
     return pd.DataFrame(rows)

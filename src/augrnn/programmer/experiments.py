@@ -28,15 +28,22 @@ PIVOT_SCALE = 10.0
 # columns.
 PAPER_ST_INTERACTING_SEEDS = {1: 3, 3: 3}
 PAPER_INTERACTING_SEEDS = {1: 1}
+# The same as PAPER_ST_INTERACTING_SEEDS trained three times as long (`paper_long_steps`): the paper's fig. 8
+# jumps after about 150 epochs of its 50,000 questions, 150,000 updates of 50, where our 50,000 stop.
+PAPER_LONG_SEEDS = {3: 1}
+# The same as PAPER_ST_INTERACTING_SEEDS at other points of the paper's Huber delta grid {10, 25, 50}
+# (10 above): {delta: networks per number of columns}.
+PAPER_DELTA_SEEDS = {50: {3: 1}}
 # The arithmetic programmer with sampled discrete programs (arithmetic.sampled_loss), with and without
 # the memory of verified programs: networks of each.
 ARITH_SAMPLED_SEEDS = {"memory": 3, "no memory": 3}
 # fmt: off
 BUDGETS = {
     "smoke": dict(arith_steps=200, steps=150, log_every=50, eval_size=256, probe=256, sweep_seeds=1,
-                  paper_steps=100, paper_log=50, paper_questions=500, paper_dev=100),
+                  paper_steps=100, paper_log=50, paper_questions=500, paper_dev=100, paper_long_steps=200),
     "full": dict(arith_steps=4000, steps=6000, log_every=250, eval_size=2048, probe=4096, sweep_seeds=2,
-                 paper_steps=50000, paper_log=1000, paper_questions=50000, paper_dev=1000),
+                 paper_steps=50000, paper_log=1000, paper_questions=50000, paper_dev=1000,
+                 paper_long_steps=150000),
 }
 # fmt: on
 
@@ -134,6 +141,19 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
             {"model": {"pivot_scale": PIVOT_SCALE}, "interacting": True},
         ),
         ("paper-interacting", PAPER_INTERACTING_SEEDS, {"interacting": True}),
+        (
+            "paper-st-interacting-long",
+            PAPER_LONG_SEEDS,
+            {"model": {"pivot_scale": PIVOT_SCALE}, "interacting": True, "steps": b["paper_long_steps"]},
+        ),
+        *(
+            (
+                f"paper-st-interacting-delta{delta:g}",
+                counts,
+                {"model": {"pivot_scale": PIVOT_SCALE}, "interacting": True, "huber_delta": float(delta)},
+            )
+            for delta, counts in PAPER_DELTA_SEEDS.items()
+        ),
     ):
         runs += [
             Planned(
