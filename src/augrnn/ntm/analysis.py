@@ -119,6 +119,31 @@ def ours_for_the_paper(runs: dict, copy_gen, repeat_longer, repeat_more, recall_
     return pd.DataFrame(rows)
 
 
+def sort_budgets(runs: dict) -> pd.DataFrame:
+    """Every priority-sort NTM (any budget), one row each: its updates, its final held-out cost and
+    that of the LSTM of the same seed and updates, their ratio, and the R^2 of its best write head's
+    linear fit of location on priority (`priority_writes`)."""
+    sort = {k: r for k, r in runs.items() if k[0] == "priority_sort"}
+    cost = lambda r: float(r.metrics["test_cost"].iloc[-1])
+    lstm = {(s, r.config.steps): cost(r) for (_, m, s), r in sort.items() if r.config.model.kind == "lstm"}
+    rows = []
+    for (_, model, seed), r in sort.items():
+        if r.config.model.kind != "ntm":
+            continue
+        other = lstm.get((seed, r.config.steps), math.nan)
+        rows.append(
+            {
+                "updates": r.config.steps,
+                "seed": seed,
+                "NTM cost": cost(r),
+                "LSTM cost": other,
+                "NTM / LSTM": cost(r) / other,
+                "R² (best write head)": priority_writes(r.model.cpu(), r.config)[2][2],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def network(cfg) -> str:
     """A plain description of a run's network: "LSTM 3 x 256" or "feedforward 256, 4 read + 4 write heads"."""
     m = cfg.model
