@@ -209,3 +209,20 @@ def test_table2_rows_name_the_paper_model_and_our_changes_apart():
             ("arithmetic", 0): run(0.0)}  # fmt: skip
     rows = table2_rows(runs).set_index("experiment")["value"].to_dict()
     assert rows == {"table 2, 1 column": 0.5, "table 2, 1 column, with our two changes": 0.9}
+
+
+def test_protocol_table_selects_on_dev_and_labels_budget_and_delta():
+    import pandas as pd
+
+    from augrnn.core.train import Run
+    from augrnn.programmer.analysis import protocol_table
+
+    probe = {f"probe_{k}": [0.0, 0.5] for k in ("compare", "and", "or", "difference")}
+    metrics = pd.DataFrame({"step": [10, 20], "dev_accuracy": [0.6, 0.4], "test_accuracy": [0.3, 0.2], **probe})
+    run = lambda **kw: Run(tiny(max_columns=3, **kw), None, metrics, {}, None)
+    runs = {("paper-st-interacting", 3, 0): run(), ("paper-st-interacting-delta50", 3, 0): run(huber_delta=50.0),
+            ("paper-st-interacting", 1, 0): run(), ("paper", 3, 0): run()}  # fmt: skip
+    table = protocol_table(runs).set_index("run")
+    assert list(table.index) == ["30 updates, delta 10", "30 updates, delta 50"]  # 3 columns, with our changes
+    assert (table["best dev at update"] == 10).all() and (table["test there"] == 0.3).all()
+    assert (table["test"] == 0.2).all() and (table["and"] == 0.5).all()  # the last evaluation's
