@@ -125,9 +125,9 @@ def sort_budgets(runs: dict) -> pd.DataFrame:
     linear fit of location on priority (`priority_writes`)."""
     sort = {k: r for k, r in runs.items() if k[0] == "priority_sort"}
     cost = lambda r: float(r.metrics["test_cost"].iloc[-1])
-    lstm = {(s, r.config.steps): cost(r) for (_, m, s), r in sort.items() if r.config.model.kind == "lstm"}
+    lstm = {(s, r.config.steps): cost(r) for (_, _, s), r in sort.items() if r.config.model.kind == "lstm"}
     rows = []
-    for (_, model, seed), r in sort.items():
+    for (_, _, seed), r in sort.items():
         if r.config.model.kind != "ntm":
             continue
         other = lstm.get((seed, r.config.steps), math.nan)

@@ -131,27 +131,16 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
     for steps_t in (2, 6):
         add(3, steps_t, 0)
     paper = paper_base(scale)
+    ours = {"model": {"pivot_scale": PIVOT_SCALE}, "interacting": True}  # our two changes
     for kind, counts, change in (
         ("paper", PAPER_SEEDS, {}),
         ("paper-nonoise", PAPER_NO_NOISE_SEEDS, {"grad_noise": 0.0}),
         ("paper-st", PAPER_ST_SEEDS, {"model": {"pivot_scale": PIVOT_SCALE}}),
-        (
-            "paper-st-interacting",
-            PAPER_ST_INTERACTING_SEEDS,
-            {"model": {"pivot_scale": PIVOT_SCALE}, "interacting": True},
-        ),
+        ("paper-st-interacting", PAPER_ST_INTERACTING_SEEDS, ours),
         ("paper-interacting", PAPER_INTERACTING_SEEDS, {"interacting": True}),
-        (
-            "paper-st-interacting-long",
-            PAPER_LONG_SEEDS,
-            {"model": {"pivot_scale": PIVOT_SCALE}, "interacting": True, "steps": b["paper_long_steps"]},
-        ),
+        ("paper-st-interacting-long", PAPER_LONG_SEEDS, {**ours, "steps": b["paper_long_steps"]}),
         *(
-            (
-                f"paper-st-interacting-delta{delta:g}",
-                counts,
-                {"model": {"pivot_scale": PIVOT_SCALE}, "interacting": True, "huber_delta": float(delta)},
-            )
+            (f"paper-st-interacting-delta{delta:g}", counts, {**ours, "huber_delta": float(delta)})
             for delta, counts in PAPER_DELTA_SEEDS.items()
         ),
     ):
