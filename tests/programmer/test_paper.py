@@ -211,18 +211,51 @@ def test_table2_rows_name_the_paper_model_and_our_changes_apart():
     assert rows == {"table 2, 1 column": 0.5, "table 2, 1 column, with our two changes": 0.9}
 
 
-def test_protocol_table_selects_on_dev_and_labels_budget_and_delta():
+def test_protocol_table_selects_on_dev_and_labels_budget_and_grid_point():
     import pandas as pd
 
     from augrnn.core.train import Run
-    from augrnn.programmer.analysis import protocol_table
+    from augrnn.programmer.analysis import protocol_runs, protocol_table
 
     probe = {f"probe_{k}": [0.0, 0.5] for k in ("compare", "and", "or", "difference")}
     metrics = pd.DataFrame({"step": [10, 20], "dev_accuracy": [0.6, 0.4], "test_accuracy": [0.3, 0.2], **probe})
     run = lambda **kw: Run(tiny(max_columns=3, **kw), None, metrics, {}, None)
     runs = {("paper-st-interacting", 3, 0): run(), ("paper-st-interacting-delta50", 3, 0): run(huber_delta=50.0),
+            ("paper-st-interacting-clip1", 3, 0): run(clip=1.0),
+            ("paper-st-interacting-noise0", 3, 0): run(grad_noise=0.0),
             ("paper-st-interacting", 1, 0): run(), ("paper", 3, 0): run()}  # fmt: skip
     table = protocol_table(runs).set_index("run")
-    assert list(table.index) == ["30 updates, delta 10", "30 updates, delta 50"]  # 3 columns, with our changes
+    assert list(table.index) == [  # 3 columns, with our changes
+        "30 updates, δ 10, λ 50, clip 5",
+        "30 updates, δ 50, λ 50, clip 5",
+        "30 updates, δ 10, λ 50, clip 1",
+        "30 updates, δ 10, λ 50, clip 5, no noise",
+    ]
     assert (table["best dev at update"] == 10).all() and (table["test there"] == 0.3).all()
     assert (table["test"] == 0.2).all() and (table["and"] == 0.5).all()  # the last evaluation's
+    by_clip = [label for label, _ in protocol_runs(runs, vary=("clip",))]
+    assert by_clip == ["30 updates, δ 10, λ 50, clip 5", "30 updates, δ 10, λ 50, clip 1"]  # not delta 50
+
+
+def test_table2_kind_rows_give_every_kind_of_each_run_beside_the_papers_row():
+    import pandas as pd
+
+    from augrnn.book.plots import compare_table, reference
+    from augrnn.core.train import Run
+    from augrnn.programmer.analysis import table2_kind_rows
+
+    last = lambda acc: pd.DataFrame(  # noqa: E731
+        {"step": [10], "dev_accuracy": [0.5], "test_accuracy": [0.5], "probe_pivots": [1.0],
+         **{f"probe_{k}": [acc] for k in ("sum", "count", "print", "compare", "and", "or", "difference")}}
+    )  # fmt: skip
+    runs = {
+        ("paper-st-interacting", 3, s): Run(tiny(max_columns=3), None, last(a), {}, None)
+        for s, a in [(0, 1.0), (1, 0.8)]
+    }
+    runs[("paper", 3, 0)] = Run(tiny(max_columns=3), None, last(0.0), {}, None)  # another kind: left out
+    rows = table2_kind_rows(runs)
+    assert len(rows) == 2 * 7 and set(rows["value"]) == {1.0, 0.8}
+    table = compare_table(rows, reference("neural_programmer"))
+    three = table.loc[("table 2, 3 columns, with our two changes: and", "hardmax accuracy on the probe")]
+    assert len(table) == 7 and three["seeds"] == 2 and three["claim holds if ours"] == ">= 0.9"
+    assert three["verdict"] != ""  # 0.9 on average

@@ -288,13 +288,34 @@ def table2_rows(runs: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def protocol_runs(runs: dict, columns: int = 3) -> list[tuple[str, object]]:
+def table2_kind_rows(runs: dict, kind: str = "paper-st-interacting") -> pd.DataFrame:
+    """Our side of table 2 per question kind, for the runs of one plan kind (by default the paper's model
+    with our two changes): the last probe's hardmax accuracy per question kind, one row per run and kind."""
+    kinds = paper_tables({key[1:]: r for key, r in runs.items() if key[0] == kind})[1].drop(columns="pivots")
+    rows = kinds.melt(id_vars=["columns", "seed"], var_name="kind").sort_values("columns", kind="stable")
+    label = lambda c, k: f"table 2, {c} column{'s' if c > 1 else ''}, with our two changes: {k}"  # noqa: E731
+    rows["experiment"] = [label(c, k) for c, k in zip(rows["columns"], rows["kind"])]
+    return rows.assign(metric="hardmax accuracy on the probe")[["experiment", "metric", "seed", "value"]]
+
+
+def protocol_runs(runs: dict, columns: int = 3, vary=None) -> list[tuple[str, object]]:
     """(label, run) for every run of the paper's model with our two changes on `columns` columns,
-    whatever its budget and Huber delta (the plan kinds "paper-st-interacting..."), labelled by both."""
+    whatever its budget and point of the paper's grids (the plan kinds "paper-st-interacting..."), labelled
+    by the budget, Huber delta, lookup weight lambda, clipping norm and (when off) gradient noise. With
+    `vary`, a tuple of those config fields, only the runs that differ from the first seed's
+    "paper-st-interacting" run in no other of them."""
+    fields = ("steps", "huber_delta", "lookup_weight", "clip", "grad_noise")
+    base = runs[("paper-st-interacting", columns, 0)].config
     return [
-        (f"{r.config.steps:,} updates, delta {r.config.huber_delta:g}", r)
+        (
+            f"{c.steps:,} updates, δ {c.huber_delta:g}, λ {c.lookup_weight:g}, clip {c.clip:g}"
+            + ("" if c.grad_noise else ", no noise"),
+            r,
+        )
         for key, r in runs.items()
         if len(key) == 3 and key[0].startswith("paper-st-interacting") and key[1] == columns
+        for c in [r.config]
+        if vary is None or all(f in vary or getattr(c, f) == getattr(base, f) for f in fields)
     ]
 
 

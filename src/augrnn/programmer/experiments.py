@@ -31,9 +31,20 @@ PAPER_INTERACTING_SEEDS = {1: 1}
 # The same as PAPER_ST_INTERACTING_SEEDS trained three times as long (`paper_long_steps`): the paper's fig. 8
 # jumps after about 150 epochs of its 50,000 questions, 150,000 updates of 50, where our 50,000 stop.
 PAPER_LONG_SEEDS = {3: 1}
-# The same as PAPER_ST_INTERACTING_SEEDS at other points of the paper's Huber delta grid {10, 25, 50}
-# (10 above): {delta: networks per number of columns}.
-PAPER_DELTA_SEEDS = {50: {3: 1}}
+# The same as PAPER_ST_INTERACTING_SEEDS at other points of the paper's grids, one setting changed at a time
+# (paper_base has delta 10, lambda 50, clip 5): Huber delta {10, 25, 50}, lookup weight lambda {25, 50, 75,
+# 100}, clipping norm {1, 5, 50}. {(config field, value): networks per number of columns}.
+PAPER_GRID_SEEDS = {
+    ("huber_delta", 50): {3: 1},
+    ("huber_delta", 25): {3: 1},
+    ("clip", 1): {3: 2},
+    ("clip", 50): {3: 1},
+    ("lookup_weight", 25): {3: 1},
+    ("lookup_weight", 100): {3: 1},
+    ("lookup_weight", 75): {3: 1},
+    ("grad_noise", 0): {3: 1},  # not a grid: the control of whether the noise (added after clipping) limits
+}
+GRID_NAMES = {"huber_delta": "delta", "lookup_weight": "lambda", "clip": "clip", "grad_noise": "noise"}
 # The arithmetic programmer with sampled discrete programs (arithmetic.sampled_loss), with and without
 # the memory of verified programs: networks of each.
 ARITH_SAMPLED_SEEDS = {"memory": 3, "no memory": 3}
@@ -140,8 +151,8 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
         ("paper-interacting", PAPER_INTERACTING_SEEDS, {"interacting": True}),
         ("paper-st-interacting-long", PAPER_LONG_SEEDS, {**ours, "steps": b["paper_long_steps"]}),
         *(
-            (f"paper-st-interacting-delta{delta:g}", counts, {**ours, "huber_delta": float(delta)})
-            for delta, counts in PAPER_DELTA_SEEDS.items()
+            (f"paper-st-interacting-{GRID_NAMES[field]}{value:g}", counts, {**ours, field: float(value)})
+            for (field, value), counts in PAPER_GRID_SEEDS.items()
         ),
     ):
         runs += [
