@@ -271,30 +271,38 @@ def paper_ablation(runs: dict) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["model", "logic numbers"])
 
 
+# The experiment names of our table 2 rows (data/reference/neural_programmer.csv), by plan kind.
+TABLE2_NAMES = {"paper": "table 2, {}", "paper-st-interacting": "table 2, {}, with our two changes"}
+
+
+def table2_label(kind: str, columns: int) -> str:
+    """The experiment name of a table 2 row for runs of plan kind `kind` on `columns` columns."""
+    return TABLE2_NAMES[kind].format(f"{columns} column{'s' if columns > 1 else ''}")
+
+
 def table2_rows(runs: dict) -> pd.DataFrame:
     """Our side of the paper's table 2, one row per seed: the last test accuracy (hardmax program) of
     each run of the paper's model, and of the same model with our two changes (VARIANTS' last)."""
-    names = {"paper": "table 2, {}", "paper-st-interacting": "table 2, {}, with our two changes"}
     rows = [
         {
-            "experiment": names[kind].format(f"{c} column{'s' if c > 1 else ''}"),
+            "experiment": table2_label(kind, c),
             "metric": "test accuracy (hardmax program)",
             "seed": s,
             "value": r.final()["test_accuracy"],
         }
         for (kind, c, s), r in ((k, r) for k, r in runs.items() if len(k) == 3)
-        if kind in names
+        if kind in TABLE2_NAMES
     ]
     return pd.DataFrame(rows)
 
 
 def table2_kind_rows(runs: dict, kind: str = "paper-st-interacting") -> pd.DataFrame:
-    """Our side of table 2 per question kind, for the runs of one plan kind (by default the paper's model
-    with our two changes): the last probe's hardmax accuracy per question kind, one row per run and kind."""
+    """Our side of table 2 per question kind, for the runs of one plan kind of TABLE2_NAMES (by default
+    the paper's model with our two changes): the last probe's hardmax accuracy per question kind, one row
+    per run and kind."""
     kinds = paper_tables({key[1:]: r for key, r in runs.items() if key[0] == kind})[1].drop(columns="pivots")
     rows = kinds.melt(id_vars=["columns", "seed"], var_name="kind").sort_values("columns", kind="stable")
-    label = lambda c, k: f"table 2, {c} column{'s' if c > 1 else ''}, with our two changes: {k}"  # noqa: E731
-    rows["experiment"] = [label(c, k) for c, k in zip(rows["columns"], rows["kind"])]
+    rows["experiment"] = [f"{table2_label(kind, c)}: {k}" for c, k in zip(rows["columns"], rows["kind"])]
     return rows.assign(metric="hardmax accuracy on the probe")[["experiment", "metric", "seed", "value"]]
 
 
