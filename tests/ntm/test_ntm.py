@@ -308,3 +308,37 @@ def test_the_paper_optimiser_run_changes_only_the_optimisation_of_the_recall_ntm
     )
     assert (paper.batch_size, paper.curriculum, paper.warmdown) == (1, 0, 0.0)
     assert paper.model == ours.model and paper.max_items == ours.max_items and paper.loss == ours.loss == "bits"
+
+
+def test_a_stand_in_replaces_the_headline_runs_in_the_claims_and_only_there():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from augrnn.ntm.analysis import ours_for_the_paper, stand_in
+
+    def run(costs):
+        config = SimpleNamespace(model=SimpleNamespace(memory_init="constant"))  # the copy NTM's, for its own claims
+        return SimpleNamespace(
+            metrics=pd.DataFrame({"step": [1, 2], "examples": [32, 64], "test_cost": costs}), config=config
+        )
+
+    runs = {
+        ("copy", "LSTM", 0): run([30.0, 20.0]),
+        ("copy", "LSTM", 1): run([30.0, 25.0]),  # no longer run of seed 1: it leaves the claims
+        ("copy", "LSTM, long", 0): run([30.0, 0.5]),
+        ("copy", "NTM", 0): run([30.0, 0.05]),
+    }
+    stand_ins = {("copy", "LSTM, long"): "LSTM"}
+    assert sorted(stand_in(runs, stand_ins)) == [("copy", "LSTM", 0), ("copy", "NTM", 0)]
+    assert stand_in(runs, stand_ins)[("copy", "LSTM", 0)] is runs[("copy", "LSTM, long", 0)]
+    gen = pd.DataFrame(
+        {"model": ["LSTM", "LSTM, long", "NTM"], "seed": 0, "size": 20, "bit_errors": [24.0, 0.25, 0.0], "cost": 0.0}
+    )
+    empty = pd.DataFrame(columns=["model", "seed", "size", "repeats", "bit_errors", "data_bit_errors", "cost"])
+    ours = ours_for_the_paper(runs, gen, empty, empty, empty, stand_ins)
+    ours = ours.set_index(["experiment", "metric", "seed"])["value"]
+    assert ours["copy / LSTM", "final cost (bits per sequence)", 0] == 0.5
+    assert ("copy / LSTM", "final cost (bits per sequence)", 1) not in ours.index
+    assert ours["copy / LSTM", "bit errors per sequence at length 20", 0] == 0.25
+    assert ours["copy / NTM", "bit errors per sequence at length 20", 0] == 0.0

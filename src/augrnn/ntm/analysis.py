@@ -43,12 +43,50 @@ def _generalisation(r, sizes, n: int, repeats) -> list[dict]:
     return [{k: row[k] for k in order if k in row} for row in stored]
 
 
-def ours_for_the_paper(runs: dict, copy_gen, repeat_longer, repeat_more, recall_gen, sort_fits=()) -> pd.DataFrame:
+def select(runs: dict, task: str, models) -> dict:
+    """The runs of `task` (runs keyed (task, model, seed)) whose model label is one of `models`."""
+    return {k: r for k, r in runs.items() if k[0] == task and k[1] in models}
+
+
+def stand_in(runs: dict, stand_ins: dict) -> dict:
+    """`runs` (keyed (task, model, seed)) with the runs of each (task, label) in `stand_ins` relabelled
+    as the model they stand in for, whose own runs they replace."""
+    replaced = {(task, model) for (task, _), model in stand_ins.items()}
+    kept = {k: r for k, r in runs.items() if k[:2] not in replaced and k[:2] not in stand_ins}
+    return kept | {(t, stand_ins[t, m], s): r for (t, m, s), r in runs.items() if (t, m) in stand_ins}
+
+
+def _stand_in_table(table: pd.DataFrame, task: str, stand_ins: dict) -> pd.DataFrame:
+    """A generalisation_table of `task` relabelled as `stand_in` relabels runs."""
+    labels = {label: model for (t, label), model in stand_ins.items() if t == task}
+    table = table[~table["model"].isin(set(labels.values()))]
+    return table.assign(model=table["model"].replace(labels))
+
+
+def ours_for_the_paper(runs: dict, copy_gen, repeat_longer, repeat_more, recall_gen, stand_ins=None) -> pd.DataFrame:
     """One row per seed and claim (experiment, metric, seed, value), named as in data/reference/ntm.csv.
 
     copy_gen: generalisation_table of copy; repeat_longer / repeat_more: of repeat copy at twice the
     training length (repeats 1-10) and at twice the repeats; recall_gen: of associative recall;
-    sort_fits: (seed, R^2 of the best-fitting write head, `priority_writes`) of each priority-sort NTM."""
+    stand_ins: {(task, label): model}: runs trained at a budget nearer the paper's that stand in for the
+    paper's `model` on `task` (`stand_in`). Priority sort's claim on its write heads is the R^2 of the
+    best-fitting head (`priority_writes`) of each NTM that keeps its weights."""
+    stand_ins = stand_ins or {}
+    runs = stand_in(runs, stand_ins)
+    copy_gen, repeat_longer, repeat_more, recall_gen = (
+        _stand_in_table(table, task, stand_ins)
+        for table, task in (
+            (copy_gen, "copy"),
+            (repeat_longer, "repeat_copy"),
+            (repeat_more, "repeat_copy"),
+            (recall_gen, "associative_recall"),
+        )
+    )
+    sort_fits = [
+        (seed, priority_writes(r.model.cpu(), r.config)[2][2])
+        for (task, model, seed), r in runs.items()
+        if (task, model) == ("priority_sort", "NTM") and getattr(r, "model", None) is not None
+    ]
     rows = []
     add = lambda exp, metric, seed, value: rows.append(
         {"experiment": exp, "metric": metric, "seed": seed, "value": value}
