@@ -34,6 +34,7 @@ RUNS = {
     ("act", "logic-tau0.01-seed0"): ("act/logic", 40),
     ("neural_programmer", "tables-c3-t4-seed0"): ("programmer/tables", 100),
     ("neural_programmer", "arithmetic-seed0"): ("programmer/arithmetic", 300),
+    ("neural_programmer", "paper-st-interacting-c3-seed0"): ("programmer/paper", 200),
     ("attention", "translation-attention-seed0"): ("attention/translation", 10),
     ("attention", "strips-attention-seed0"): ("attention/strips", 100),
     ("attention", "speech-attention-seed0"): ("attention/speech", 10),

@@ -141,10 +141,12 @@ class Decoder(nn.Module):
         the output layer run once over all steps, only the recurrence loops."""
         state, prepared = self.start(enc)
         embs = self.embed(inputs)  # B x T x E
+        # unbind, not embs[:, t]: the backward of T slices would fill a zero B x T x E gradient per step.
+        steps = embs.unbind(1)
+        noises = [None] * len(steps) if noise is None else noise.unbind(1)
         states, contexts, weights, logp = [], [], [], []
-        for t in range(inputs.shape[1]):
-            noise_t = None if noise is None else noise[:, t]
-            state, context, w, lp = self.advance(embs[:, t], state, prepared, enc, noise_t, expected)
+        for emb, noise_t in zip(steps, noises):
+            state, context, w, lp = self.advance(emb, state, prepared, enc, noise_t, expected)
             states.append(state)
             contexts.append(context)
             weights.append(w if w is not None else enc.mask.new_zeros(enc.mask.shape, dtype=state.dtype))

@@ -57,6 +57,8 @@ def per_device(fn):
     @functools.wraps(fn)
     def wrapper(*args):
         *rest, device = args
+        if torch.compiler.is_compiling():  # inside a compiled graph the tensor is one of its constants
+            return _to(fn(*rest), torch.device(device))
         return moved(tuple(rest), str(torch.device(device)))
 
     wrapper.cache_clear = lambda: (host.cache_clear(), moved.cache_clear())

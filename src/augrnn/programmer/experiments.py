@@ -48,13 +48,18 @@ GRID_NAMES = {"huber_delta": "delta", "lookup_weight": "lambda", "clip": "clip",
 # The arithmetic programmer with sampled discrete programs (arithmetic.sampled_loss), with and without
 # the memory of verified programs: networks of each.
 ARITH_SAMPLED_SEEDS = {"memory": 3, "no memory": 3}
+# `compile`: the paper model's training forward runs as one compiled graph at full scale: 20-50 s of
+# compilation once per run (seconds when the inductor cache has it), then about 1.45x the eager step
+# on a CPU, which pays over its 50,000 updates. The stored runs before 2026-11-25 trained eagerly. (The
+# smaller models' runs are too short to repay a compilation of their question GRU.)
 # fmt: off
 BUDGETS = {
     "smoke": dict(arith_steps=200, steps=150, log_every=50, eval_size=256, probe=256, sweep_seeds=1,
-                  paper_steps=100, paper_log=50, paper_questions=500, paper_dev=100, paper_long_steps=200),
+                  paper_steps=100, paper_log=50, paper_questions=500, paper_dev=100, paper_long_steps=200,
+                  compile=False),
     "full": dict(arith_steps=4000, steps=6000, log_every=250, eval_size=2048, probe=4096, sweep_seeds=2,
                  paper_steps=50000, paper_log=1000, paper_questions=50000, paper_dev=1000,
-                 paper_long_steps=150000),
+                 paper_long_steps=150000, compile=True),
 }
 # fmt: on
 
@@ -66,7 +71,13 @@ def budget(scale: str) -> dict:
 def arithmetic_base(scale: str) -> ArithmeticConfig:
     b = budget(scale)
     return ArithmeticConfig(
-        steps=b["arith_steps"], batch_size=64, lr=1e-3, log_every=b["log_every"], eval_size=1024, checkpoint_every=2000
+        steps=b["arith_steps"],
+        batch_size=64,
+        lr=1e-3,
+        log_every=b["log_every"],
+        eval_size=1024,
+        checkpoint_every=2000,
+        compile=b["compile"],
     )
 
 
@@ -101,6 +112,7 @@ def paper_base(scale: str) -> PaperTablesConfig:
         dev_questions=b["paper_dev"],
         log_every=b["paper_log"],
         checkpoint_every=5000,
+        compile=b["compile"],
     )
 
 

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..core.compiled import compile_training_forward
 from ..core.config import Config, TrainConfig, bounded, nested
 from ..core.devices import per_device
 from . import questions
@@ -171,6 +172,10 @@ class PaperTables:
 
     def build_model(self, cfg):
         return PaperProgrammer(cfg.model)
+
+    def compile_model(self, model):
+        """The training forward (question RNN, selector steps and operations) as one compiled graph."""
+        compile_training_forward(model)
 
     def batch(self, cfg, step, g, device):
         data = training_set(cfg.max_columns, cfg.train_questions, cfg.data_seed, cfg.interacting, device)
