@@ -3,8 +3,9 @@
 A model's `forward` is replaced, on that model only, by one that runs a compiled copy while the
 model trains with gradients on, and the eager forward otherwise: evaluation batches have other sizes
 and would each cost a compilation, and tracing code (attention maps, analyses) wants the eager code.
-The compiled forward gives the eager numbers to float tolerance (tests/core/test_compiled.py checks
-losses and gradients); on a CPU it saves the per-operation overhead of small recurrent models.
+The compiled forward gives the eager numbers to float tolerance (the test
+tests/programmer/test_programmer_compile.py checks losses and gradients); on a CPU it saves the
+per-operation overhead of small recurrent models.
 """
 
 from __future__ import annotations

@@ -71,13 +71,7 @@ def budget(scale: str) -> dict:
 def arithmetic_base(scale: str) -> ArithmeticConfig:
     b = budget(scale)
     return ArithmeticConfig(
-        steps=b["arith_steps"],
-        batch_size=64,
-        lr=1e-3,
-        log_every=b["log_every"],
-        eval_size=1024,
-        checkpoint_every=2000,
-        compile=b["compile"],
+        steps=b["arith_steps"], batch_size=64, lr=1e-3, log_every=b["log_every"], eval_size=1024, checkpoint_every=2000
     )
 
 
