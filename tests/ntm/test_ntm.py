@@ -342,3 +342,12 @@ def test_a_stand_in_replaces_the_headline_runs_in_the_claims_and_only_there():
     assert ("copy / LSTM", "final cost (bits per sequence)", 1) not in ours.index
     assert ours["copy / LSTM", "bit errors per sequence at length 20", 0] == 0.25
     assert ours["copy / NTM", "bit errors per sequence at length 20", 0] == 0.0
+
+
+def test_only_longer_runs_with_all_the_seeds_stand_in():
+    from augrnn.ntm import experiments as E
+
+    for scale in ("smoke", "full"):
+        stand_ins = E.stand_ins(scale)
+        assert stand_ins[("copy", E.long_label("copy", "LSTM", scale))] == "LSTM"  # 3 seeds, as the headline runs
+        assert ("ngrams", E.long_label("ngrams", "LSTM", scale)) not in stand_ins  # a one-seed probe
