@@ -7,9 +7,9 @@ B x N x M (N locations of width M), weightings B x H x N.
 
 from __future__ import annotations
 
-import functools
-
 import torch
+
+from ..core.devices import per_device
 
 # --- addressing (section 3.3) ------------------------------------------------------------------
 
@@ -40,18 +40,16 @@ def shift(w: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     w B x H x N, s B x H x S with S odd; s[..., k] weights the offset k - S//2, so all mass on
     offset +1 moves the focus from location i to i + 1 (mod N).
     """
-    # Under torch.compile the index is a constant of the graph: build it there, not through the cache.
-    sources = _sources.__wrapped__ if torch.compiler.is_compiling() else _sources
-    moved = w[..., sources(w.shape[-1], s.shape[-1], w.device)]  # B x H x S x N
+    moved = w[..., _sources(w.shape[-1], s.shape[-1], w.device)]  # B x H x S x N
     return (s.unsqueeze(-2) @ moved).squeeze(-2)  # the weighted sum over offsets as one batched product
 
 
-@functools.lru_cache(maxsize=16)
-def _sources(n: int, size: int, device: torch.device) -> torch.Tensor:
+@per_device
+def _sources(n: int, size: int) -> torch.Tensor:
     """source[k, i] = i - offset_k (mod n): the location that offset k brings to location i. Made once
-    per shape and device, so a step builds no index."""
-    offsets = torch.arange(size, device=device) - size // 2
-    return (torch.arange(n, device=device).unsqueeze(0) - offsets.unsqueeze(1)) % n
+    per shape and device, so a step builds no index (under torch.compile, a constant of the graph)."""
+    offsets = torch.arange(size) - size // 2
+    return (torch.arange(n).unsqueeze(0) - offsets.unsqueeze(1)) % n
 
 
 def sharpen(w: torch.Tensor, gamma: torch.Tensor, eps: float = 1e-16) -> torch.Tensor:
