@@ -351,3 +351,47 @@ def test_only_longer_runs_with_all_the_seeds_stand_in():
         stand_ins = E.stand_ins(scale)
         assert stand_ins[("copy", E.long_label("copy", "LSTM", scale))] == "LSTM"  # 3 seeds, as the headline runs
         assert ("ngrams", E.long_label("ngrams", "LSTM", scale)) not in stand_ins  # a one-seed probe
+
+
+def test_ngram_budgets_pairs_each_ntm_with_the_lstm_of_its_seed_and_budget():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from augrnn.ntm.analysis import ngram_budgets
+
+    def run(kind, steps, cost):
+        metrics = pd.DataFrame({"test_cost": [200.0, cost], "test_optimal_cost": [126.0, 126.0]})
+        return SimpleNamespace(metrics=metrics, config=SimpleNamespace(steps=steps, model=SimpleNamespace(kind=kind)))
+
+    runs = {
+        ("ngrams", "NTM", 0): run("ntm", 5000, 136.0),
+        ("ngrams", "LSTM", 0): run("lstm", 5000, 131.0),
+        ("ngrams", "NTM, 8,000 updates", 0): run("ntm", 8000, 127.0),
+        ("ngrams", "LSTM, 8,000 updates", 0): run("lstm", 8000, 128.0),
+        ("ngrams", "NTM, rate 3e-4", 0): run("ntm", 5000, 141.0),  # another rate, the same LSTM
+        ("ngrams", "NTM", 1): run("ntm", 5000, 130.0),  # no LSTM of seed 1: no ratio
+        ("copy", "NTM", 0): run("ntm", 5000, 0.0),
+    }
+    table = ngram_budgets(runs)
+    assert table[["run", "updates", "seed"]].values.tolist() == [
+        ["NTM", 5000, 0],
+        ["NTM, rate 3e-4", 5000, 0],
+        ["NTM", 5000, 1],
+        ["NTM, 8,000 updates", 8000, 0],
+    ]
+    assert table["NTM above the optimum"].tolist() == [10.0, 15.0, 4.0, 1.0]
+    assert table["LSTM above the optimum"].iloc[[0, 1, 3]].tolist() == [5.0, 5.0, 2.0]
+    assert table["NTM / LSTM"].iloc[[0, 1, 3]].tolist() == [2.0, 3.0, 0.5] and table["NTM / LSTM"].isna().iloc[2]
+
+
+def test_budget_and_rate_labels_name_planned_runs():
+    from augrnn.ntm import experiments as E
+
+    for scale in ("smoke", "full"):
+        planned = {p.key[:2] for p in E.plan(scale)}
+        for task in E.TASKS:
+            assert {(task, label) for label in E.budget_labels(task, scale)} <= planned, (scale, task)
+        assert {(task, E.LOWER_RATE) for task in E.LOWER_RATE_SEEDS} <= planned
+    assert E.budget_labels("copy", "full") == ["NTM", "LSTM", "LSTM, 32,000 updates"]
+    assert E.budget_labels("ngrams", "full") == ["NTM", "LSTM", "NTM, 8,000 updates", "LSTM, 8,000 updates"]

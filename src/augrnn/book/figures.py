@@ -100,6 +100,13 @@ def curves_by_task(runs: dict, tasks, y: str, ylabel: str, logy: bool = False, f
     return fig
 
 
+def cost_curves(runs: dict, task: str, models=None, logy: bool = True):
+    """`curves_by_task` of the held-out cost of one task, every run of it or those whose model label is
+    one of `models`: the chapters' budget and recipe comparisons."""
+    chosen = {k: r for k, r in runs.items() if k[0] == task and (models is None or k[1] in models)}
+    return curves_by_task(chosen, [task], "test_cost", "cost (bits per sequence)", logy, 1e-3 if logy else None)
+
+
 def priority_sort_writes(head: int, table: pd.DataFrame, fit):
     """Write location against priority for one write head (`augrnn.ntm.analysis.priority_writes`), with
     the least-squares line `fit` = (slope, intercept, R^2): the paper's fig. 17 test."""

@@ -43,11 +43,6 @@ def _generalisation(r, sizes, n: int, repeats) -> list[dict]:
     return [{k: row[k] for k in order if k in row} for row in stored]
 
 
-def select(runs: dict, task: str, models) -> dict:
-    """The runs of `task` (runs keyed (task, model, seed)) whose model label is one of `models`."""
-    return {k: r for k, r in runs.items() if k[0] == task and k[1] in models}
-
-
 def stand_in(runs: dict, stand_ins: dict) -> dict:
     """`runs` (keyed (task, model, seed)) with the runs of each (task, label) in `stand_ins` relabelled
     as the model they stand in for, whose own runs they replace."""
@@ -157,29 +152,37 @@ def ours_for_the_paper(runs: dict, copy_gen, repeat_longer, repeat_more, recall_
     return pd.DataFrame(rows)
 
 
-def sort_budgets(runs: dict) -> pd.DataFrame:
-    """Every priority-sort NTM (any budget), one row each: its updates, its final held-out cost and
-    that of the LSTM of the same seed and updates, their ratio, and the R^2 of its best write head's
-    linear fit of location on priority (`priority_writes`)."""
-    sort = {k: r for k, r in runs.items() if k[0] == "priority_sort"}
-    cost = lambda r: float(r.metrics["test_cost"].iloc[-1])
-    lstm = {(s, r.config.steps): cost(r) for (_, _, s), r in sort.items() if r.config.model.kind == "lstm"}
+def against_lstm(runs: dict, task: str, measure, name: str) -> pd.DataFrame:
+    """Every NTM of `task` (any budget or rate), one row each: its plan label, updates and seed, `measure`
+    of it and of the LSTM of the same seed and updates (NaN where there is none) and their ratio (under
+    1: the NTM is better). Columns "NTM {name}", "LSTM {name}", "NTM / LSTM"."""
+    mine = {k: r for k, r in runs.items() if k[0] == task}
+    lstm = {(s, r.config.steps): measure(r) for (_, _, s), r in mine.items() if r.config.model.kind == "lstm"}
     rows = []
-    for (_, _, seed), r in sort.items():
-        if r.config.model.kind != "ntm":
-            continue
-        other = lstm.get((seed, r.config.steps), math.nan)
-        rows.append(
-            {
-                "updates": r.config.steps,
-                "seed": seed,
-                "NTM cost": cost(r),
-                "LSTM cost": other,
-                "NTM / LSTM": cost(r) / other,
-                "R² (best write head)": priority_writes(r.model.cpu(), r.config)[2][2],
-            }
-        )
+    for (_, label, seed), r in mine.items():
+        if r.config.model.kind == "ntm":
+            ours, other = measure(r), lstm.get((seed, r.config.steps), math.nan)
+            rows.append(
+                {"run": label, "updates": r.config.steps, "seed": seed, f"NTM {name}": ours, f"LSTM {name}": other}
+                | {"NTM / LSTM": ours / other}
+            )
     return pd.DataFrame(rows)
+
+
+def sort_budgets(runs: dict) -> pd.DataFrame:
+    """`against_lstm` of priority sort's final held-out cost, with the R^2 of each NTM's best write
+    head's linear fit of location on priority (`priority_writes`)."""
+    table = against_lstm(runs, "priority_sort", lambda r: float(r.metrics["test_cost"].iloc[-1]), "cost")
+    ntms = [runs["priority_sort", row.run, row.seed] for row in table.itertuples()]
+    return table.assign(**{"R² (best write head)": [priority_writes(r.model.cpu(), r.config)[2][2] for r in ntms]})
+
+
+def ngram_budgets(runs: dict) -> pd.DataFrame:
+    """`against_lstm` of N-grams' final held-out cost above the Bayesian optimum (eq. 10) on the same
+    sequences, by updates and seed."""
+    excess = lambda r: float(r.metrics["test_cost"].iloc[-1] - r.metrics["test_optimal_cost"].iloc[-1])
+    table = against_lstm(runs, "ngrams", excess, "above the optimum")
+    return table.sort_values(["updates", "seed"], kind="stable", ignore_index=True)
 
 
 def network(cfg) -> str:
