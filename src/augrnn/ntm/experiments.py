@@ -302,9 +302,10 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
 def setup(scale: str) -> dict[str, str]:
     """Our side of the chapter's setup table, read from the plan's configs (one seed of each run kind)."""
     by = {(t, m): config(scale, t, m, 0, **task_fields(scale, t)) for t in TASKS for m in MODELS}
-    count = {}
-    for p in plan(scale):
+    count, planned = {}, plan(scale)
+    for p in planned:
         count[p.key[:2]] = count.get(p.key[:2], 0) + 1
+    lower = [p.config for p in planned if p.key[1] == LOWER_RATE]
     tasks = TASKS
     name = lambda task: "N-grams" if task == "ngrams" else task.replace("_", " ")
     heads = lambda c: (
@@ -321,7 +322,8 @@ def setup(scale: str) -> dict[str, str]:
         + f"; recall also with an LSTM controller of {by['copy', 'NTM'].model.hidden} and one head of each kind",
         "LSTM baseline": "; ".join(lstm(by[t, "LSTM"]) for t in tasks),
         "optimiser": f"{copy.optimizer.capitalize()}, lr {copy.lr:g} for NTM and LSTM, falling linearly to 0 over the "
-        f"last {copy.warmdown:.0%} of steps (copy) or the last {rc.warmdown:.0%} (the other tasks)",
+        f"last {copy.warmdown:.0%} of steps (copy) or the last {rc.warmdown:.0%} (the other tasks); also "
+        f"{lower[0].lr:g} for the NTMs of " + " and ".join(f"{name(c.task)} seed {c.seed}" for c in lower),
         "gradient clipping": f"gradient norm clipped at {copy.clip:g}",
         "batch size": f"{copy.batch_size}; copy also at "
         + " and ".join(str(n) for n in budget(scale)["small_batches"])
