@@ -117,8 +117,8 @@ OTHER_SEEDS = {
     ("associative_recall", "NTM"): 3,
     ("associative_recall", "LSTM"): 3,
     ("associative_recall", LSTM_CONTROLLER): 3,
-    ("ngrams", "NTM"): 3,
-    ("ngrams", "LSTM"): 3,
+    ("ngrams", "NTM"): 4,  # 4: the NTM's seeds end 1.5 to 18.6 bits above the optimum (the first 3)
+    ("ngrams", "LSTM"): 4,
     ("priority_sort", "NTM"): 3,
     ("priority_sort", "LSTM"): 3,
 }
