@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from augrnn.attention.seq2seq import Decoder, Encoded, TextEncoder
+from augrnn.attention.seq2seq import Decoder, Encoded, TextEncoder, sequence_loss
 
 BOS, EOS = 1, 2
 
@@ -109,3 +109,38 @@ def test_teacher_forcing_gives_the_numbers_of_step_by_step_decoding(read):
         assert torch.allclose(whole.logits[:, t], lg, atol=1e-6) and torch.allclose(whole.weights[:, t], w)
         if read == "hard":
             assert torch.allclose(whole.log_choice[:, t], lp)
+
+
+@pytest.mark.parametrize(
+    "attention,read", [("additive", "soft"), ("dot", "soft"), (None, "soft"), ("additive", "hard")]
+)
+def test_decoding_only_the_real_steps_gives_the_full_decoders_loss_and_gradients(attention, read):
+    torch.manual_seed(0)
+    enc_net = TextEncoder(20, 8, 8)
+    dec = Decoder(
+        20, enc_net.dim, embed=8, hidden=16 if attention != "dot" else enc_net.dim, attention=attention, read=read
+    )
+    src, src_len = torch.randint(4, 20, (6, 7)), [7, 3, 5, 7, 2, 4]
+    out_len = [5, 6, 2, 6, 1, 3]
+    tgt = torch.randint(4, 20, (6, 6))
+    for i in range(6):
+        src[i, src_len[i] :], tgt[i, out_len[i] :] = 0, 0
+    real = tgt != 0
+    noise = torch.rand(6, 6, 7) if read == "hard" else None
+    expected = torch.tensor([True, False, True, False, False, True]) if read == "hard" else None
+    results = []
+    for lengths in (None, out_len):
+        enc_net.zero_grad()
+        dec.zero_grad()
+        out = dec(enc_net(src, src_len), tgt, noise, expected, lengths=lengths)
+        loss = sequence_loss(out.logits, tgt, ignore_index=0) + (out.weights * real.unsqueeze(-1)).sum()
+        if read == "hard":
+            loss = loss + (out.log_choice * real).sum()
+        loss.backward()
+        grads = [p.grad.clone() for p in [*enc_net.parameters(), *dec.parameters()] if p.grad is not None]
+        results.append((loss.detach(), grads, out))
+    (loss, grads, full), (loss_p, grads_p, packed) = results
+    assert torch.allclose(loss, loss_p, atol=1e-5) and len(grads) == len(grads_p)
+    assert all(torch.allclose(g, gp, atol=1e-5) for g, gp in zip(grads, grads_p))
+    assert torch.allclose(full.logits[real], packed.logits[real], atol=1e-5)
+    assert torch.all(packed.logits[~real] == 0) and torch.all(packed.weights[~real] == 0)

@@ -56,6 +56,7 @@ def test_translation_batches_and_a_few_steps_reduce_the_loss():
     exp = Translation()
     b = exp.batch(cfg, 0, torch.Generator().manual_seed(0), torch.device("cpu"))
     assert b["src"].shape[0] == 16 and len(b["len"]) == 16 and max(b["len"]) == b["src"].shape[1]
+    assert b["tgt_len"] == (b["tgt"] != 0).sum(1).tolist()  # the decoder's real steps: EOS included
     assert set(corpus(200, 20, 1, 0)) >= {"src", "tgt", "train_enc", "test_enc"}
     m = fit(exp, cfg, None, progress=False).metrics
     assert m["loss"].iloc[-1] < m["loss"].iloc[0]

@@ -28,14 +28,20 @@ def shift_right(targets: torch.Tensor, bos: int) -> torch.Tensor:
 
 
 def sequence_loss(logits: torch.Tensor, targets: torch.Tensor, ignore_index: int = -100) -> torch.Tensor:
-    """Cross-entropy per output token: logits B x T x V, targets B x T."""
-    return F.cross_entropy(logits.transpose(1, 2), targets, ignore_index=ignore_index)
+    """Cross-entropy per output token: logits B x T x V, targets B x T. (As rows of B*T tokens: the
+    same mean as classes on axis 1, without transposing B x T x V into a copy and back.)"""
+    return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=ignore_index)
 
 
 class Decoded(NamedTuple):
     logits: torch.Tensor  # B x T x V
     weights: torch.Tensor  # B x T x N, the attention distributions (zeros without attention)
     log_choice: torch.Tensor | None  # B x T, hard attention: log-probability of the slot read
+
+
+def _first(x: torch.Tensor | None, n: int):
+    """The first n rows of x (x itself when it has n rows: no slice for autograd to undo)."""
+    return x if x is None or x.shape[0] == n else x[:n]
 
 
 class Encoded(NamedTuple):
@@ -135,25 +141,59 @@ class Decoder(nn.Module):
         state = self.cell(torch.cat([emb, context], -1), state)
         return state, context, weights, log_choice
 
-    def forward(self, enc: Encoded, inputs, noise=None, expected=None) -> Decoded:
+    def forward(self, enc: Encoded, inputs, noise=None, expected=None, lengths=None) -> Decoded:
         """Teacher forcing: inputs B x T (BOS, y_1, ..., y_{T-1}); for hard attention, noise B x T x N
         and `expected` B (see the class). The same numbers as `step` at every t: the embeddings and
-        the output layer run once over all steps, only the recurrence loops."""
+        the output layer run once over all steps, only the recurrence loops.
+
+        lengths (B, host list or CPU tensor): each sequence's real output steps. Step t then runs only
+        for the sequences longer than t, as a packed sequence does (rows sorted by length, so those
+        are the first n_t), and the logits, weights and log-probabilities past a sequence's end are
+        zero. A loss that ignores those steps gets the numbers of the unpacked decoder (to float
+        tolerance, tested) for the real steps' share of the work: about half of a translation batch."""
+        b, t_max = inputs.shape
+        if lengths is None:
+            order, sizes = None, [b] * t_max
+        else:
+            lengths = torch.as_tensor(lengths, device="cpu")
+            order = lengths.argsort(descending=True, stable=True)
+            sizes = (lengths.unsqueeze(0) > torch.arange(t_max).unsqueeze(1)).sum(1).tolist()
+            sizes = sizes[: sum(n > 0 for n in sizes)]
+            idx = order.to(inputs.device)
+            enc = Encoded(*(x[idx] for x in enc))
+            inputs, noise = inputs[idx], None if noise is None else noise[idx]
+            expected = None if expected is None else expected[idx]
         state, prepared = self.start(enc)
         embs = self.embed(inputs)  # B x T x E
         # unbind, not embs[:, t]: the backward of T slices would fill a zero B x T x E gradient per step.
         steps = embs.unbind(1)
         noises = [None] * len(steps) if noise is None else noise.unbind(1)
-        states, contexts, weights, logp = [], [], [], []
-        for emb, noise_t in zip(steps, noises):
-            state, context, w, lp = self.advance(emb, state, prepared, enc, noise_t, expected)
-            states.append(state)
-            contexts.append(context)
-            weights.append(w if w is not None else enc.mask.new_zeros(enc.mask.shape, dtype=state.dtype))
-            logp.append(lp)
-        logits = self.out(torch.cat([torch.stack(states, 1), torch.stack(contexts, 1), embs], -1))
-        log_choice = torch.stack(logp, 1) if self.read == "hard" else None
-        return Decoded(logits, torch.stack(weights, 1), log_choice)
+        outs, rows = [], None
+        for emb, noise_t, n in zip(steps, noises, sizes):
+            if n != rows:  # slice the per-sequence tensors once per batch size, not once per step
+                rows = n
+                part = Encoded(*(_first(x, n) for x in enc))
+                part_prepared, part_expected = _first(prepared, n), _first(expected, n)
+            emb, state, noise_t = _first(emb, n), _first(state, n), _first(noise_t, n)
+            state, context, w, lp = self.advance(emb, state, part_prepared, part, noise_t, part_expected)
+            if w is None:
+                w = part.mask.new_zeros(part.mask.shape, dtype=state.dtype)
+            outs.append((state, context, emb, w, lp))
+        states, contexts, embs, weights, logp = zip(*outs)
+        hard = self.read == "hard"
+        if order is None:
+            logits = self.out(torch.cat([torch.stack(x, 1) for x in (states, contexts, embs)], -1))
+            return Decoded(logits, torch.stack(weights, 1), torch.stack(logp, 1) if hard else None)
+        # Packed: the rows of step t follow those of step t - 1, so the output layer runs on real steps only.
+        logits = self.out(torch.cat([torch.cat(x) for x in (states, contexts, embs)], -1))
+        # Packed row (t, j) is step t of batch row order[j]: its place in the flattened B x T output.
+        where = torch.cat([order[:n] * t_max + t for t, n in enumerate(sizes)]).to(logits.device)
+
+        def unpack(rows):  # sum(n_t) x ... -> B x T x ..., zero past each sequence's end
+            full = rows.new_zeros(b * t_max, *rows.shape[1:]).index_copy(0, where, rows)
+            return full.view(b, t_max, *rows.shape[1:])
+
+        return Decoded(unpack(logits), unpack(torch.cat(weights)), unpack(torch.cat(logp)) if hard else None)
 
     @torch.no_grad()
     def greedy(self, enc: Encoded, bos: int, eos: int, max_len: int, soft_read: bool = False):

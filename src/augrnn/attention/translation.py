@@ -117,8 +117,10 @@ class Seq2Seq(torch.nn.Module):
             tgt_size, self.encoder.dim, cfg.embed, cfg.hidden, None if cfg.attention == "none" else cfg.attention
         )
 
-    def forward(self, src, lengths, tgt):
-        return self.decoder(self.encoder(src, lengths), shift_right(tgt, BOS))
+    def forward(self, src, lengths, tgt, tgt_lengths=None):
+        """tgt_lengths (host list): the real target tokens of each row, EOS included; given, the decoder
+        runs no step past them (see `Decoder.forward`)."""
+        return self.decoder(self.encoder(src, lengths), shift_right(tgt, BOS), lengths=tgt_lengths)
 
     @torch.no_grad()
     def translate(self, src, lengths, max_len, beam=1):
@@ -162,12 +164,12 @@ class Translation:
         src, lengths, tgt, tgt_len = _on_device(cfg, self.path, device)
         # Rows are drawn on the host: their lengths are needed there (for packing), and known there.
         rows = random.Random(g.initial_seed()).sample(range(len(lengths)), cfg.batch_size)
-        src_len = [lengths[r] for r in rows]
+        src_len, out_len = [lengths[r] for r in rows], [tgt_len[r] for r in rows]
         idx = torch.tensor(rows, device=device)
-        return {"src": src[idx, : max(src_len)], "len": src_len, "tgt": tgt[idx, : max(tgt_len[r] for r in rows)]}
+        return {"src": src[idx, : max(src_len)], "len": src_len, "tgt": tgt[idx, : max(out_len)], "tgt_len": out_len}
 
     def loss(self, model, b, cfg):
-        logits = model(b["src"], b["len"], b["tgt"]).logits
+        logits = model(b["src"], b["len"], b["tgt"], b.get("tgt_len")).logits
         loss = sequence_loss(logits, b["tgt"], ignore_index=PAD)
         return loss, {"loss": loss}
 
