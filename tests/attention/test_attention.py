@@ -65,6 +65,19 @@ def test_additive_scores_by_hand():
     assert torch.allclose(additive_scores(q, k, v), expected)
 
 
+def test_additive_scores_and_their_gradients_are_those_of_tanh():
+    from augrnn.attention.mechanism import additive_scores
+
+    torch.manual_seed(0)
+    args = [torch.randn(4, 3, 8, requires_grad=True), torch.randn(4, 5, 8, requires_grad=True), torch.randn(8)]
+    args[2].requires_grad_()
+    ours = additive_scores(*args)
+    plain = torch.tanh(args[0].unsqueeze(2) + args[1].unsqueeze(1)) @ args[2]
+    assert torch.allclose(ours, plain, atol=1e-5)
+    for a, b in zip(torch.autograd.grad(ours.sum(), args), torch.autograd.grad(plain.sum(), args)):
+        assert torch.allclose(a, b, atol=1e-5)
+
+
 def test_general_scores_by_hand():
     from augrnn.attention.mechanism import general_scores
 

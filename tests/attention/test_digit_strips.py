@@ -71,3 +71,20 @@ def test_coverage_penalty_is_logged_and_hard_without_attention_is_refused():
     assert "coverage" in fit(DigitStrips(), cfg, None, progress=False).metrics.columns
     with pytest.raises(ConfigError, match="read = 'hard' needs attention"):
         StripConfig(model={"read": "hard", "attention": "none"})
+
+
+def test_the_channels_last_encoder_gives_the_default_layouts_loss_and_gradients():
+    import copy
+
+    cfg = StripConfig(batch_size=8, model={"channels": 4, "hidden": 8})
+    exp = DigitStrips()
+    torch.manual_seed(0)
+    ours = exp.build_model(cfg)
+    plain = copy.deepcopy(ours).to(memory_format=torch.contiguous_format)
+    assert ours.conv[3].weight.is_contiguous(memory_format=torch.channels_last)
+    assert not plain.conv[3].weight.is_contiguous(memory_format=torch.channels_last)
+    b = exp.batch(cfg, 0, torch.Generator().manual_seed(0), torch.device("cpu"))
+    losses = [exp.loss(m, b, cfg)[0] for m in (ours, plain)]
+    grads = [torch.autograd.grad(loss, list(m.parameters())) for loss, m in zip(losses, (ours, plain))]
+    assert torch.allclose(*losses, atol=1e-6)
+    assert all(torch.allclose(a, c, atol=1e-5) for a, c in zip(*grads))

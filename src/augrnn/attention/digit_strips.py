@@ -94,6 +94,9 @@ class StripReader(nn.Module):
             nn.ReLU(),
             nn.MaxPool2d(2),
         )
+        # Channels-last weights make the convolutions' outputs channels last: the same numbers, and
+        # torch's CPU max-pooling runs ~10x faster on that layout than on the default one.
+        self.conv.to(memory_format=torch.channels_last)
         # Regions know where they are: a learned embedding of the column position.
         self.position = nn.Embedding(4 * max_digits, c)
         self.decoder = Decoder(VOCAB, c, 16, cfg.hidden, None if cfg.attention == "none" else cfg.attention, cfg.read)
