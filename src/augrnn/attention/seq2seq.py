@@ -168,10 +168,10 @@ class Decoder(nn.Module):
         # unbind, not embs[:, t]: the backward of T slices would fill a zero B x T x E gradient per step.
         steps = embs.unbind(1)
         noises = [None] * len(steps) if noise is None else noise.unbind(1)
-        outs, rows = [], None
+        outs, size = [], None
         for emb, noise_t, n in zip(steps, noises, sizes):
-            if n != rows:  # slice the per-sequence tensors once per batch size, not once per step
-                rows = n
+            if n != size:  # slice the per-sequence tensors once per batch size, not once per step
+                size = n
                 part = Encoded(*(_first(x, n) for x in enc))
                 part_prepared, part_expected = _first(prepared, n), _first(expected, n)
             emb, state, noise_t = _first(emb, n), _first(state, n), _first(noise_t, n)
