@@ -153,15 +153,16 @@ def ours_for_the_paper(runs: dict, copy_gen, repeat_longer, repeat_more, recall_
 
 
 def against_lstm(runs: dict, task: str, measure, name: str) -> pd.DataFrame:
-    """Every NTM of `task` (any budget or rate), one row each: its plan label, updates and seed, `measure`
-    of it and of the LSTM of the same seed and updates (NaN where there is none) and their ratio (under
-    1: the NTM is better). Columns "NTM {name}", "LSTM {name}", "NTM / LSTM"."""
+    """Every NTM of `task` (any budget or rate) that has an LSTM of the same seed and updates, one row
+    each: its plan label, updates and seed, `measure` of it and of that LSTM and their ratio (under 1:
+    the NTM is better). Columns "NTM {name}", "LSTM {name}", "NTM / LSTM". NTMs without such an LSTM
+    (the paper's optimiser on one sequence per update) are left out: their sections compare curves."""
     mine = {k: r for k, r in runs.items() if k[0] == task}
     lstm = {(s, r.config.steps): measure(r) for (_, _, s), r in mine.items() if r.config.model.kind == "lstm"}
     rows = []
     for (_, label, seed), r in mine.items():
-        if r.config.model.kind == "ntm":
-            ours, other = measure(r), lstm.get((seed, r.config.steps), math.nan)
+        if r.config.model.kind == "ntm" and (seed, r.config.steps) in lstm:
+            ours, other = measure(r), lstm[seed, r.config.steps]
             rows.append(
                 {"run": label, "updates": r.config.steps, "seed": seed, f"NTM {name}": ours, f"LSTM {name}": other}
                 | {"NTM / LSTM": ours / other}
