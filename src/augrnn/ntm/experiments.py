@@ -37,7 +37,8 @@ LSTM_CONTROLLER = "NTM, LSTM controller"
 # The recall and priority-sort NTMs trained as the paper's sec. 4.6 says (RMSProp at the task's rate of
 # its tables 1-3, momentum 0.9, every gradient component clipped to 10) on one episode per update (batch
 # size is not stated; pytorch-ntm's choice), with no curriculum and a constant rate: recall for the
-# paper's "approximately 30,000 episodes" and more, priority sort for what an hour on 2 cores trains.
+# paper's "approximately 30,000 episodes" and more, priority sort for what about an hour on one CPU
+# thread trains.
 PAPER_OPTIMISER = "NTM, paper's optimiser"
 # task -> (the paper's rate for its NTM, the budget keys of the updates and of the seeds)
 PAPER_OPTIMISER_RUNS = {
