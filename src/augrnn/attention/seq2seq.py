@@ -179,13 +179,13 @@ class Decoder(nn.Module):
             if w is None:
                 w = part.mask.new_zeros(part.mask.shape, dtype=state.dtype)
             outs.append((state, context, emb, w, lp))
-        states, contexts, embs, weights, logp = zip(*outs)
+        states, contexts, step_embs, weights, logp = zip(*outs)
         hard = self.read == "hard"
         if order is None:
-            logits = self.out(torch.cat([torch.stack(x, 1) for x in (states, contexts, embs)], -1))
+            logits = self.out(torch.cat([torch.stack(states, 1), torch.stack(contexts, 1), embs], -1))
             return Decoded(logits, torch.stack(weights, 1), torch.stack(logp, 1) if hard else None)
         # Packed: the rows of step t follow those of step t - 1, so the output layer runs on real steps only.
-        logits = self.out(torch.cat([torch.cat(x) for x in (states, contexts, embs)], -1))
+        logits = self.out(torch.cat([torch.cat(x) for x in (states, contexts, step_embs)], -1))
         # Packed row (t, j) is step t of batch row order[j]: its place in the flattened B x T output.
         where = torch.cat([order[:n] * t_max + t for t, n in enumerate(sizes)]).to(logits.device)
 

@@ -281,8 +281,12 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
     for task, (lr, steps, n) in PAPER_OPTIMISER_RUNS.items():
         ours = config(scale, task, "NTM", 0, **task_fields(scale, task))
         for seed in range(b[n]):
-            cfg = ours.replace(seed=seed, steps=b[steps], batch_size=1, optimizer="rmsprop", lr=lr)
-            cfg = cfg.replace(
+            cfg = ours.replace(
+                seed=seed,
+                steps=b[steps],
+                batch_size=1,
+                optimizer="rmsprop",
+                lr=lr,
                 clip=10.0,
                 clip_mode="value",
                 curriculum=0,
