@@ -355,6 +355,11 @@ def test_only_longer_runs_with_all_the_seeds_stand_in():
         stand_ins = E.stand_ins(scale)
         assert stand_ins[("copy", E.long_label("copy", "LSTM", scale))] == "LSTM"  # 3 seeds, as the headline runs
         assert ("ngrams", E.long_label("ngrams", "LSTM", scale)) not in stand_ins  # a one-seed probe
+        # priority sort: the learned memory (the paper's "bias values"), against the LSTM of its budget
+        assert E.scored("priority_sort", "NTM", scale) == E.LEARNED_MEMORY
+        assert E.scored("priority_sort", "LSTM", scale) == "LSTM"
+        assert E.scored("copy", "LSTM", scale) == E.long_label("copy", "LSTM", scale)
+        assert E.scored("copy", "NTM", scale) == "NTM"
 
 
 def test_ngram_budgets_pairs_each_ntm_with_the_lstm_of_its_seed_and_budget():

@@ -70,6 +70,11 @@ TASKS = ("copy", "repeat_copy", "associative_recall", "ngrams", "priority_sort")
 # Collier & Beel's three ways to fill the memory at the start of an episode, compared on copy with our
 # recipe; constant (the default) is the headline copy NTM, which gets the comparison's seeds.
 MEMORY_INITS = ("constant", "learned", "random")
+# The controlled comparison behind priority sort: the paper resets the memory to "bias values" (sec. 4),
+# which we read as a learned initial memory; with a constant one every location looks alike to a
+# content-addressed head until it is written, so a head cannot place a vector by its priority through
+# its key. Task -> seeds of the headline NTM with a learned memory, the one change (one at smoke).
+LEARNED_MEMORY_SEEDS = {"priority_sort": 3, "ngrams": 1}
 
 
 def recipe_labels(scale: str) -> list[str]:
@@ -91,12 +96,24 @@ def budget_labels(task: str, scale: str) -> list[str]:
 def stand_ins(scale: str) -> dict[tuple[str, str], str]:
     """The runs that stand for the paper's models in the chapter's claims table, where we trained them at
     a budget nearer the paper's: {(task, plan label): the headline label they replace}. Only longer runs
-    with as many seeds at full scale as the runs they would replace stand in, at either scale."""
-    return {
+    with as many seeds at full scale as the runs they would replace stand in, at either scale. A task's
+    NTM with a learned initial memory (LEARNED_MEMORY_SEEDS, the paper's "bias values"), where it has
+    those seeds, stands in for its NTM instead; that task's longer runs then stand in for nothing, so
+    its NTM is scored against the LSTM of its own budget."""
+    ins = {
         (task, long_label(task, model, scale)): model
         for (task, model), (_, n) in LONGER.items()
         if n >= OTHER_SEEDS.get((task, model), SEEDS)
     }
+    for task, n in LEARNED_MEMORY_SEEDS.items():
+        if n >= OTHER_SEEDS.get((task, "NTM"), SEEDS):
+            ins = {k: model for k, model in ins.items() if k[0] != task} | {(task, LEARNED_MEMORY): "NTM"}
+    return ins
+
+
+def scored(task: str, model: str, scale: str) -> str:
+    """The plan label of the runs that the claims table scores as the paper's `model` on `task`."""
+    return next((label for (t, label), m in stand_ins(scale).items() if (t, m) == (task, model)), model)
 
 
 def variant_labels(scale: str) -> list[str]:
@@ -111,11 +128,13 @@ def variant_labels(scale: str) -> list[str]:
 
 
 def memory_label(init: str) -> str:
-    """The plan's model label of the copy NTM with memory initialisation `init`."""
+    """The plan's model label of an NTM with memory initialisation `init` (copy's comparison, and the
+    learned memory of LEARNED_MEMORY_SEEDS)."""
     return "NTM" if init == "constant" else f"NTM, memory {init}"
 
 
 MEMORY_LABELS = [memory_label(init) for init in MEMORY_INITS]  # constant's first
+LEARNED_MEMORY = memory_label("learned")
 
 
 # Seeds of the other tasks per model at full scale (smoke runs one each): three is the target; each
@@ -299,6 +318,12 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
                     CHAPTER, f"{task}-ntm_paper_optimiser-seed{seed}", (task, PAPER_OPTIMISER, seed), NTMTask(), cfg
                 )
             )
+    for task, n in LEARNED_MEMORY_SEEDS.items():
+        for seed in range(n if scale == "full" else 1):
+            cfg = config(scale, task, "NTM", seed, **task_fields(scale, task))
+            cfg = cfg.replace(model=cfg.model.replace(memory_init="learned"))
+            name = f"{task}-ntm_memory_learned-seed{seed}"
+            runs.append(Planned(CHAPTER, name, (task, LEARNED_MEMORY, seed), NTMTask(), cfg))
     for task, n in LOWER_RATE_SEEDS.items():
         for seed in range(n if scale == "full" else 1):
             cfg = config(scale, task, "NTM", seed, **task_fields(scale, task)).replace(lr=LOWER_LR)
@@ -331,6 +356,7 @@ def setup(scale: str) -> dict[str, str]:
     for p in planned:
         count[p.key[:2]] = count.get(p.key[:2], 0) + 1
     lower = [p.config for p in planned if p.key[1] == LOWER_RATE]
+    learned = {t: count[t, LEARNED_MEMORY] for t in LEARNED_MEMORY_SEEDS if (t, LEARNED_MEMORY) in count}
     tasks = TASKS
     name = lambda task: "N-grams" if task == "ngrams" else task.replace("_", " ")
     heads = lambda c: (
@@ -362,7 +388,11 @@ def setup(scale: str) -> dict[str, str]:
         f"{ng.ngram_len} bits (held out: {ng.eval_size} sequences); priority sort {ps.sort_items} vectors, the top "
         f"{ps.sort_keep} out",
         "memory initialisation": f"{copy.model.memory_init} 1e-6 (Collier & Beel: constant converges about 2x faster); "
-        f"on copy also {' and '.join(MEMORY_INITS[1:])}, {budget(scale)['memory_seeds']} seeds each",
+        f"on copy also {' and '.join(MEMORY_INITS[1:])}, {budget(scale)['memory_seeds']} seeds each; "
+        + "; ".join(
+            f'on {name(t)} also learned (the paper\'s "bias values"), {n} seed{"s" * (n > 1)}'
+            for t, n in learned.items()
+        ),
         "training": "; ".join(seqs(by[t, "NTM"]) for t in tasks)
         + " (the same for the LSTM)"
         + (
