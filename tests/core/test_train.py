@@ -228,3 +228,20 @@ def test_model_selection_keeps_the_best_logged_model_and_resumes_exactly(tmp_pat
         assert torch.equal(v, resumed.model.state_dict()[k]), k
     with pytest.raises(ConfigError, match="select_on = 'test_exact' is not allowed for Selecting"):
         train.fit(Selecting(), CFG.replace(select_on="test_exact"), None, progress=False)
+
+
+def test_smoke_runs_train_afresh_unless_the_environment_asks_to_reuse_them(tmp_path, monkeypatch):
+    from augrnn.core.experiment import Planned
+    from augrnn.core.runs import run, run_dir
+
+    monkeypatch.setenv("AUGRNN_ROOT", str(tmp_path))
+    planned = Planned("lookup", "dot-seed0", ("dot", 0), Lookup(), CFG)
+    first = run(planned, "smoke", progress=False)
+    written = (run_dir("lookup", "dot-seed0", "smoke") / "metrics.csv").stat().st_mtime_ns
+    monkeypatch.setenv("AUGRNN_REUSE_SMOKE", "1")
+    again = run(planned, "smoke", progress=False)
+    assert (run_dir("lookup", "dot-seed0", "smoke") / "metrics.csv").stat().st_mtime_ns == written
+    pd.testing.assert_frame_equal(train.numbers(first.metrics), train.numbers(again.metrics))
+    monkeypatch.setenv("AUGRNN_REUSE_SMOKE", "0")
+    run(planned, "smoke", progress=False)
+    assert (run_dir("lookup", "dot-seed0", "smoke") / "metrics.csv").stat().st_mtime_ns != written

@@ -2,7 +2,10 @@
 
 Full-scale runs live in data/results/<chapter>/<name>/ and are committed with their provenance; a
 run is reused when its config fingerprint matches, unless `retrain` is set. Smoke runs train afresh
-every time, under _build/runs/, so that they test the code rather than a cache.
+every time, under _build/runs/, so that they test the code rather than a cache; only where the
+environment sets AUGRNN_REUSE_SMOKE=1 are they reused too (`make nbval`, right after `make
+chapters-smoke` has trained them with the same code; tests/book/test_same_seed.py checks that training
+repeats its numbers).
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ def run(planned: Planned, scale: str, *, retrain: bool = False, progress: bool |
     if progress is None:
         progress = os.environ.get("AUGRNN_PROGRESS", "1") != "0"
     where = run_dir(planned.chapter, planned.name, scale)
-    if scale == "full" and not retrain:
+    reuse = scale == "full" or os.environ.get("AUGRNN_REUSE_SMOKE") == "1"
+    if reuse and not retrain:
         done = load_run(planned.experiment, planned.config, where)
         if done is not None:
             return done
