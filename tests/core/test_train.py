@@ -230,6 +230,35 @@ def test_model_selection_keeps_the_best_logged_model_and_resumes_exactly(tmp_pat
         train.fit(Selecting(), CFG.replace(select_on="test_exact"), None, progress=False)
 
 
+class _Seen(Lookup):
+    """Lookup that keeps its starting weights and every training batch."""
+
+    def __init__(self):
+        self.batches, self.weights = [], None
+
+    def build_model(self, cfg):
+        model = super().build_model(cfg)
+        self.weights = [p.detach().clone() for p in model.parameters()]
+        return model
+
+    def batch(self, cfg, step, g, device):
+        self.batches.append(super().batch(cfg, step, g, device))
+        return self.batches[-1]
+
+
+def test_data_seed_trains_one_seeds_starting_weights_on_another_seeds_batches():
+    cfg = CFG.replace(steps=6, log_every=3)
+    runs = {}
+    for seed, data_seed in ((0, -1), (1, -1), (0, 1), (0, 0)):
+        runs[seed, data_seed] = seen = _Seen()
+        train.fit(seen, cfg.replace(seed=seed, data_seed=data_seed), None, progress=False)
+    same = lambda a, b: all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+    batches = lambda r: [t for b in r.batches for t in b.values() if isinstance(t, torch.Tensor)]
+    assert same(runs[0, 1].weights, runs[0, -1].weights) and not same(runs[0, 1].weights, runs[1, -1].weights)
+    assert same(batches(runs[0, 1]), batches(runs[1, -1])) and not same(batches(runs[0, 1]), batches(runs[0, -1]))
+    assert same(batches(runs[0, 0]), batches(runs[0, -1]))
+
+
 def test_smoke_runs_train_afresh_unless_the_environment_asks_to_reuse_them(tmp_path, monkeypatch):
     from augrnn.core.experiment import Planned
     from augrnn.core.runs import run, run_dir

@@ -127,6 +127,9 @@ class TrainConfig(Config):
     """What every experiment's training loop needs. Experiments subclass it and add their own."""
 
     seed: int = bounded(0, 0, 2**31 - 1)
+    # The seed of the training batches, where a controlled run gives one seed's starting weights another
+    # seed's batches; -1: `seed` (the weights, and any sampling in the model, always follow `seed`).
+    data_seed: int = bounded(-1, -1, 2**31 - 1)
     steps: int = bounded(1000, 1)
     batch_size: int = bounded(32, 1, 65536)
     lr: float = bounded(1e-3, 0.0, 1.0, lo_open=True)

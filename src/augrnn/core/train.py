@@ -102,6 +102,7 @@ def fit(
     fingerprint = cfg.fingerprint()
 
     torch.manual_seed(cfg.seed)
+    data_seed = cfg.seed if cfg.data_seed < 0 else cfg.data_seed
     model = experiment.build_model(cfg).to(device)
     optimizer = make_optimizer(cfg, model.parameters())
     if cfg.compile and hasattr(experiment, "compile_model"):
@@ -162,7 +163,7 @@ def fit(
         if cfg.warmdown:
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(cfg, step)
-        batch = experiment.batch(cfg, step, step_generator(cfg.seed, step, device), device)
+        batch = experiment.batch(cfg, step, step_generator(data_seed, step, device), device)
         loss, metrics = experiment.loss(model, batch, cfg)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
