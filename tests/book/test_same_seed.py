@@ -2,8 +2,9 @@
 
 nbval re-executes the chapters on the smoke runs that `make test` has just trained (it checks that a
 chapter computes the same tables from them); whether training itself repeats is checked here, for every
-experiment and task of every chapter's smoke plan, with its own settings (compile included), cut to a
-few updates.
+experiment, task and model variant of every chapter's smoke plan, with the plan's settings (at smoke
+the NTM's step is not compiled: tests/ntm/test_compile.py compares compiled and eager), cut to a few
+updates and small batches.
 """
 
 import pytest
