@@ -107,6 +107,20 @@ def cost_curves(runs: dict, task: str, models=None, logy: bool = True):
     return curves_by_task(chosen, [task], "test_cost", "cost (bits per sequence)", logy, 1e-3 if logy else None)
 
 
+def run_curves(runs: dict, keys):
+    """`cost_curves` of single runs (`keys`: (task, model, seed), one task), a line each, labelled with
+    model, seed and final held-out cost: a controlled comparison seed by seed."""
+    chosen = {}
+    for task, model, seed in keys:
+        cost = runs[task, model, seed].metrics["test_cost"].iloc[-1]
+        chosen[task, f"{model}, seed {seed}: {cost:.3g} bits at the end", seed] = runs[task, model, seed]
+    fig = cost_curves(chosen, keys[0][0])
+    fig.set_size_inches(plots.WIDTH, 3.4 + 0.3 * len(keys))  # room for the legend below the panel
+    fig.axes[0].legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
 def priority_sort_writes(head: int, table: pd.DataFrame, fit):
     """Write location against priority for one write head (`augrnn.ntm.analysis.priority_writes`), with
     the least-squares line `fit` = (slope, intercept, R^2): the paper's fig. 17 test."""
