@@ -234,6 +234,23 @@ def test_memory_starts_as_collier_and_beel_initialise_it():
     assert first.abs().max() < 1
 
 
+def test_generalisation_of_a_random_memory_does_not_depend_on_what_ran_before():
+    from augrnn.ntm.tasks import generalisation
+
+    cfg = NTMConfig(max_len=3, model={"locations": 8, "width": 4, "hidden": 8, "memory_init": "random"})
+    torch.manual_seed(0)
+    model = NTMTask().build_model(cfg)
+    first = generalisation(model, cfg, [2, 4], n=4)
+    torch.rand(5)  # another state of the global generator, as after training instead of after loading
+    assert generalisation(model, cfg, [2, 4], n=4) == first
+    torch.manual_seed(1)
+    expected = torch.rand(3)
+    torch.manual_seed(1)
+    generalisation(model, cfg, [2, 4], n=4)
+    assert torch.equal(torch.rand(3), expected)  # and the caller's generator is left where it was
+    assert model.initial_state(2)["memory"].std() > 0  # the memory is random: the test has teeth
+
+
 def test_memory_comparison_changes_only_the_initialisation_and_reuses_the_headline_copy_ntm():
     from augrnn.ntm import experiments
 

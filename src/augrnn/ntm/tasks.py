@@ -310,7 +310,11 @@ def generalisation(model, cfg: NTMConfig, sizes, n: int = 32, seed: int = 123, r
     for size in sizes:
         g = fixed_generator(seed + size, device)
         b = sample_batch(cfg, n, g, device, size=size, repeats=repeats)
-        logits = model(b["x"])
+        # A random initial memory (Collier & Beel) is drawn from torch's global generator: fixed here per
+        # test like the data, so the numbers do not depend on what ran before (the caller's state is kept).
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            torch.manual_seed(seed + size)
+            logits = model(b["x"])
         errors = bit_errors(logits, b)
         if cfg.task == "repeat_copy":  # of which on the end-marker channel (the paper's fig. 8 discusses it)
             wrong = ((logits[..., cfg.bits] > 0).float() != b["y"][..., cfg.bits]).float()
