@@ -350,18 +350,15 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
                     CHAPTER, f"{task}-ntm_paper_optimiser-seed{seed}", (task, PAPER_OPTIMISER, seed), NTMTask(), cfg
                 )
             )
-    for task, chosen in LEARNED_MEMORY_SEEDS.items():
-        for seed in chosen if scale == "full" else (0,):
-            cfg = config(scale, task, "NTM", seed, **task_fields(scale, task))
-            cfg = cfg.replace(model=cfg.model.replace(memory_init="learned"))
-            name = f"{task}-ntm_memory_learned-seed{seed}"
-            runs.append(Planned(CHAPTER, name, (task, LEARNED_MEMORY, seed), NTMTask(), cfg))
-    for task, chosen in LEARNED_LOWER_RATE_SEEDS.items():
-        for seed in chosen if scale == "full" else (0,):
-            cfg = config(scale, task, "NTM", seed, **task_fields(scale, task)).replace(lr=LOWER_LR)
-            cfg = cfg.replace(model=cfg.model.replace(memory_init="learned"))
-            name = f"{task}-ntm_memory_learned_rate{LOWER_LR_TEXT}-seed{seed}"
-            runs.append(Planned(CHAPTER, name, (task, LEARNED_LOWER_RATE, seed), NTMTask(), cfg))
+    learned = ((LEARNED_MEMORY_SEEDS, LEARNED_MEMORY, {}, ""),
+               (LEARNED_LOWER_RATE_SEEDS, LEARNED_LOWER_RATE, {"lr": LOWER_LR}, f"_rate{LOWER_LR_TEXT}"))  # fmt: skip
+    for seeds_of, label, change, suffix in learned:
+        for task, chosen in seeds_of.items():
+            for seed in chosen if scale == "full" else (0,):
+                cfg = config(scale, task, "NTM", seed, **task_fields(scale, task)).replace(**change)
+                cfg = cfg.replace(model=cfg.model.replace(memory_init="learned"))
+                name = f"{task}-ntm_memory_learned{suffix}-seed{seed}"
+                runs.append(Planned(CHAPTER, name, (task, label, seed), NTMTask(), cfg))
     for task in BATCH_SWAPS:
         for weights, batches in swaps(task, scale):
             cfg = config(scale, task, "NTM", weights, **task_fields(scale, task)).replace(data_seed=batches)
