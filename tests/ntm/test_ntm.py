@@ -411,13 +411,18 @@ def test_ngram_budgets_pairs_each_ntm_with_the_lstm_of_its_seed_and_budget():
     assert table["NTM / LSTM"].tolist() == [2.0, 3.0, 0.5]
 
 
-def test_budget_and_rate_labels_name_planned_runs():
+def test_budget_rate_and_memory_labels_name_planned_runs():
     from augrnn.ntm import experiments as E
 
     for scale in ("smoke", "full"):
         planned = {p.key[:2] for p in E.plan(scale)}
         for task in E.TASKS:
             assert {(task, label) for label in E.budget_labels(task, scale)} <= planned, (scale, task)
+        for task in E.LEARNED_MEMORY_SEEDS:
+            assert {(task, label) for label in E.learned_labels(task, scale)} <= planned, (scale, task)
         assert {(task, E.LOWER_RATE) for task in E.LOWER_RATE_SEEDS} <= planned
     assert E.budget_labels("copy", "full") == ["NTM", "LSTM", "LSTM, 32,000 updates"]
     assert E.budget_labels("ngrams", "full") == ["NTM", "LSTM", "NTM, 8,000 updates", "LSTM, 8,000 updates"]
+    long = ["NTM, memory learned, 12,000 updates", "LSTM", "LSTM, 12,000 updates"]
+    assert E.learned_labels("priority_sort", "full") == ["NTM", "NTM, memory learned"] + long
+    assert E.learned_labels("ngrams", "full") == ["NTM", "NTM, memory learned", E.LEARNED_LOWER_RATE, "LSTM"]

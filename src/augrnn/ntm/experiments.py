@@ -79,8 +79,12 @@ MEMORY_INITS = ("constant", "learned", "random")
 LEARNED_MEMORY_SEEDS = {"priority_sort": (0, 1, 2), "ngrams": (0, 1, 2, 3), "repeat_copy": (2,)}
 # The controlled comparison behind the learned-memory N-gram NTMs' sudden rises of cost: the paper's
 # lower rate scaled to ours (LOWER_LR) with the learned memory, the one change from those runs. Task ->
-# seeds at full scale (at smoke one run, seed 0): N-grams' fourth, which had not recovered from its rises.
-LEARNED_LOWER_RATE_SEEDS = {"ngrams": (3,)}
+# seeds at full scale (at smoke one run, seed 0): all four of N-grams'.
+LEARNED_LOWER_RATE_SEEDS = {"ngrams": (0, 1, 2, 3)}
+# The learned-memory sort NTMs' cost was still falling at the end of their budget: seeds trained again
+# with the updates of LONGER's runs of the task's NTM, the one change. Task -> seeds at full scale (at
+# smoke one run, seed 0).
+LEARNED_LONGER_SEEDS = {"priority_sort": (0,)}
 # The controlled comparison behind repeat copy's failing seed (the third of five): is it its starting
 # weights or its batches? Its weights trained on the batches of the first seed, which learns the task,
 # and the first seed's weights on its batches, nothing else changed (`data_seed`). Task -> (weights'
@@ -123,6 +127,16 @@ def budget_labels(task: str, scale: str) -> list[str]:
     return ["NTM", "LSTM"] + [long_label(t, model, scale) for t, model in LONGER if t == task]
 
 
+def learned_labels(task: str, scale: str) -> list[str]:
+    """The plan's model labels of `task`'s learned-memory comparison: its headline NTM, its NTMs with a
+    learned memory (at the lower rate, and trained longer, where planned), its LSTM and, beside the
+    longer NTM, the LSTM of the same budget."""
+    labels = ["NTM", LEARNED_MEMORY] + ([LEARNED_LOWER_RATE] if task in LEARNED_LOWER_RATE_SEEDS else [])
+    if task not in LEARNED_LONGER_SEEDS:
+        return labels + ["LSTM"]
+    return labels + [learned_long_label(task, scale), "LSTM", long_label(task, "LSTM", scale)]
+
+
 def stand_ins(scale: str) -> dict[tuple[str, str], str]:
     """The runs that stand for the paper's models in the chapter's claims table, where we trained them at
     a budget nearer the paper's: {(task, plan label): the headline label they replace}. Only longer runs
@@ -153,6 +167,7 @@ def variant_labels(scale: str) -> list[str]:
         recipe_labels(scale)[1:]
         + MEMORY_LABELS[1:]
         + [PAPER_OPTIMISER, LOWER_RATE, LEARNED_LOWER_RATE]
+        + [learned_long_label(task, scale) for task in LEARNED_LONGER_SEEDS]
         + [long_label(task, model, scale) for task, model in LONGER]
         + [batches_label(b) for task in BATCH_SWAPS for _, b in swaps(task, scale)]
     )
@@ -167,6 +182,11 @@ def memory_label(init: str) -> str:
 MEMORY_LABELS = [memory_label(init) for init in MEMORY_INITS]  # constant's first
 LEARNED_MEMORY = memory_label("learned")
 LEARNED_LOWER_RATE = f"{LEARNED_MEMORY}, rate {LOWER_LR_TEXT}"
+
+
+def learned_long_label(task: str, scale: str) -> str:
+    """The plan's model label of `task`'s learned-memory NTM trained longer (LEARNED_LONGER_SEEDS)."""
+    return f"{LEARNED_MEMORY}, {budget(scale)[LONGER[task, 'NTM'][0]]:,} updates"
 
 
 # Seeds of the other tasks per model at full scale (smoke runs one each): three is the target; each
@@ -350,10 +370,15 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
                     CHAPTER, f"{task}-ntm_paper_optimiser-seed{seed}", (task, PAPER_OPTIMISER, seed), NTMTask(), cfg
                 )
             )
-    learned = ((LEARNED_MEMORY_SEEDS, LEARNED_MEMORY, {}, ""),
-               (LEARNED_LOWER_RATE_SEEDS, LEARNED_LOWER_RATE, {"lr": LOWER_LR}, f"_rate{LOWER_LR_TEXT}"))  # fmt: skip
-    for seeds_of, label, change, suffix in learned:
+    # The learned-memory NTMs: (task -> seeds, task -> (label, the one change besides the memory), the
+    # run name's suffix)
+    learned = ((LEARNED_MEMORY_SEEDS, lambda task: (LEARNED_MEMORY, {}), ""),
+               (LEARNED_LOWER_RATE_SEEDS, lambda task: (LEARNED_LOWER_RATE, {"lr": LOWER_LR}), f"_rate{LOWER_LR_TEXT}"),
+               (LEARNED_LONGER_SEEDS, lambda task: (learned_long_label(task, scale),
+                                                    {"steps": b[LONGER[task, "NTM"][0]]}), "_long"))  # fmt: skip
+    for seeds_of, variant, suffix in learned:
         for task, chosen in seeds_of.items():
+            label, change = variant(task)
             for seed in chosen if scale == "full" else (0,):
                 cfg = config(scale, task, "NTM", seed, **task_fields(scale, task)).replace(**change)
                 cfg = cfg.replace(model=cfg.model.replace(memory_init="learned"))
