@@ -370,15 +370,17 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
                     CHAPTER, f"{task}-ntm_paper_optimiser-seed{seed}", (task, PAPER_OPTIMISER, seed), NTMTask(), cfg
                 )
             )
-    # The learned-memory NTMs: (task -> seeds, task -> (label, the one change besides the memory), the
-    # run name's suffix)
-    learned = ((LEARNED_MEMORY_SEEDS, lambda task: (LEARNED_MEMORY, {}), ""),
-               (LEARNED_LOWER_RATE_SEEDS, lambda task: (LEARNED_LOWER_RATE, {"lr": LOWER_LR}), f"_rate{LOWER_LR_TEXT}"),
-               (LEARNED_LONGER_SEEDS, lambda task: (learned_long_label(task, scale),
-                                                    {"steps": b[LONGER[task, "NTM"][0]]}), "_long"))  # fmt: skip
-    for seeds_of, variant, suffix in learned:
+    # The learned-memory NTMs: (task -> seeds, label, the one change besides the memory, the run name's
+    # suffix); a longer run's label and updates depend on its task, so those get a row per task.
+    learned = [
+        (LEARNED_MEMORY_SEEDS, LEARNED_MEMORY, {}, ""),
+        (LEARNED_LOWER_RATE_SEEDS, LEARNED_LOWER_RATE, {"lr": LOWER_LR}, f"_rate{LOWER_LR_TEXT}"),
+    ] + [
+        ({task: chosen}, learned_long_label(task, scale), {"steps": b[LONGER[task, "NTM"][0]]}, "_long")
+        for task, chosen in LEARNED_LONGER_SEEDS.items()
+    ]
+    for seeds_of, label, change, suffix in learned:
         for task, chosen in seeds_of.items():
-            label, change = variant(task)
             for seed in chosen if scale == "full" else (0,):
                 cfg = config(scale, task, "NTM", seed, **task_fields(scale, task)).replace(**change)
                 cfg = cfg.replace(model=cfg.model.replace(memory_init="learned"))
