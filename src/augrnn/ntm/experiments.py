@@ -84,7 +84,7 @@ LEARNED_LOWER_RATE_SEEDS = {"ngrams": (0, 1, 2, 3)}
 # The learned-memory sort NTMs' cost was still falling at the end of their budget: seeds trained again
 # with the updates of LONGER's runs of the task's NTM, the one change. Task -> seeds at full scale (at
 # smoke one run, seed 0).
-LEARNED_LONGER_SEEDS = {"priority_sort": (0,)}
+LEARNED_LONGER_SEEDS = {"priority_sort": (0, 1, 2)}
 # The controlled comparison behind repeat copy's failing seed (the third of five): is it its starting
 # weights or its batches? Its weights trained on the batches of the first seed, which learns the task,
 # and the first seed's weights on its batches, nothing else changed (`data_seed`). Task -> (weights'
