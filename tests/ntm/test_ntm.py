@@ -331,6 +331,28 @@ def test_the_paper_optimiser_runs_change_only_the_optimisation_of_the_ntm(task, 
     assert paper.replace(**{k: getattr(ours, k) for k in optimisation + schedule}) == ours  # nothing else
 
 
+@pytest.mark.parametrize("label,rate,ours", [("NTM", 3e-5, "NTM, memory learned"), ("LSTM", 1e-4, "LSTM")])
+def test_the_paper_protocol_on_ngrams_changes_only_the_optimisation_and_trains_both_models_alike(label, rate, ours):
+    from augrnn.ntm import experiments
+
+    plan = {p.key: p.config for p in experiments.plan("full")}
+    paper = plan[
+        "ngrams", {"NTM": experiments.LEARNED_PAPER_OPTIMISER, "LSTM": experiments.LSTM_PAPER_OPTIMISER}[label], 0
+    ]
+    ours = plan["ngrams", ours, 0]
+    assert (paper.optimizer, paper.lr, paper.momentum, paper.clip, paper.clip_mode) == (
+        "rmsprop",
+        rate,
+        0.9,
+        10.0,
+        "value",
+    )
+    assert (paper.batch_size, paper.curriculum, paper.warmdown, paper.steps) == (1, 0, 0.0, 25000)
+    optimisation = ("steps", "batch_size", "optimizer", "lr", "clip", "clip_mode", "curriculum", "warmdown")
+    schedule = ("log_every", "checkpoint_every")
+    assert paper.replace(**{k: getattr(ours, k) for k in optimisation + schedule}) == ours  # nothing else
+
+
 def test_a_stand_in_replaces_the_headline_runs_in_the_claims_and_only_there():
     from types import SimpleNamespace
 
@@ -425,4 +447,5 @@ def test_budget_rate_and_memory_labels_name_planned_runs():
     assert E.budget_labels("ngrams", "full") == ["NTM", "LSTM", "NTM, 8,000 updates", "LSTM, 8,000 updates"]
     long = ["NTM, memory learned, 12,000 updates", "LSTM", "LSTM, 12,000 updates"]
     assert E.learned_labels("priority_sort", "full") == ["NTM", "NTM, memory learned"] + long
-    assert E.learned_labels("ngrams", "full") == ["NTM", "NTM, memory learned", E.LEARNED_LOWER_RATE, "LSTM"]
+    protocol = [E.LEARNED_PAPER_OPTIMISER, "LSTM", E.LSTM_PAPER_OPTIMISER]
+    assert E.learned_labels("ngrams", "full") == ["NTM", "NTM, memory learned", E.LEARNED_LOWER_RATE] + protocol

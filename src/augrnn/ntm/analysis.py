@@ -156,7 +156,7 @@ def against_lstm(runs: dict, task: str, measure, name: str) -> pd.DataFrame:
     """Every NTM of `task` (any budget or rate) that has an LSTM of the same seed and updates, one row
     each: its plan label, updates and seed, `measure` of it and of that LSTM and their ratio (under 1:
     the NTM is better). Columns "NTM {name}", "LSTM {name}", "NTM / LSTM". NTMs without such an LSTM
-    (the paper's optimiser on one sequence per update) are left out: their sections compare curves."""
+    (recall's and sort's runs with the paper's optimiser) are left out: their sections compare curves."""
     mine = {k: r for k, r in runs.items() if k[0] == task}
     lstm = {(s, r.config.steps): measure(r) for (_, _, s), r in mine.items() if r.config.model.kind == "lstm"}
     rows = []
