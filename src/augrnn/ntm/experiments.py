@@ -387,8 +387,8 @@ def plan(scale: str, seeds: int | None = None) -> list[Planned]:
                     CHAPTER, f"{task}-ntm_paper_optimiser-seed{seed}", (task, PAPER_OPTIMISER, seed), NTMTask(), cfg
                 )
             )
-    # The learned-memory NTMs: (task -> seeds, label, the one change besides the memory, the run name's
-    # suffix); a longer run's label and updates depend on its task, so those get a row per task.
+    # The learned-memory NTMs: (task -> seeds, label, what else changes from the headline NTM, the run
+    # name's suffix); the longer and the paper-protocol runs' changes depend on their task: a row per task.
     learned = (
         [
             (LEARNED_MEMORY_SEEDS, LEARNED_MEMORY, {}, ""),
