@@ -137,12 +137,13 @@ def learned_labels(task: str, scale: str) -> list[str]:
     """The plan's model labels of `task`'s learned-memory comparison: its headline NTM, its NTMs with a
     learned memory (at the lower rate, trained longer, and with the paper's protocol, where planned), its
     LSTM and, beside the longer NTM or the paper's protocol, the LSTM trained alike."""
-    labels = ["NTM", LEARNED_MEMORY] + ([LEARNED_LOWER_RATE] if task in LEARNED_LOWER_RATE_SEEDS else [])
+    longer = task in LEARNED_LONGER_SEEDS
+    ntms = [LEARNED_LOWER_RATE] if task in LEARNED_LOWER_RATE_SEEDS else []
+    ntms += [learned_long_label(task, scale)] if longer else []
+    lstms = [long_label(task, "LSTM", scale)] if longer else []
     if task in PAPER_PROTOCOL_RUNS:
-        return labels + [LEARNED_PAPER_OPTIMISER, "LSTM", LSTM_PAPER_OPTIMISER]
-    if task not in LEARNED_LONGER_SEEDS:
-        return labels + ["LSTM"]
-    return labels + [learned_long_label(task, scale), "LSTM", long_label(task, "LSTM", scale)]
+        ntms, lstms = ntms + [LEARNED_PAPER_OPTIMISER], lstms + [LSTM_PAPER_OPTIMISER]
+    return ["NTM", LEARNED_MEMORY] + ntms + ["LSTM"] + lstms
 
 
 def stand_ins(scale: str) -> dict[tuple[str, str], str]:
