@@ -1,6 +1,8 @@
+import pytest
 import torch
 
 from augrnn.attention import speech
+from augrnn.attention.experiments import plan
 from augrnn.attention.speech import EOS, PyramidalListener, SpeechConfig, edit_distance, log_mel, mel_filterbank
 from fakes import make_fake
 
@@ -12,11 +14,22 @@ def test_mel_filterbank_and_features():
     assert feats.shape == (101, 40) and torch.isfinite(feats).all()
 
 
-def test_pyramid_halves_time_and_masks_padding():
-    lst = PyramidalListener(40, 8, 3)
+@pytest.mark.parametrize("cell", ["gru", "lstm"])
+def test_pyramid_halves_time_and_masks_padding(cell):
+    lst = PyramidalListener(40, 8, 3, cell)
+    assert isinstance(lst.first, {"gru": torch.nn.GRU, "lstm": torch.nn.LSTM}[cell])
     enc = lst(torch.randn(2, 80, 40), [80, 40])
     assert enc.annotations.shape == (2, 10, 16)
     assert enc.mask[0].all() and enc.mask[1].sum() == 5
+
+
+def test_chapter_listens_with_the_papers_lstm_and_the_default_keeps_stored_gru_runs():
+    """LAS's listener is a pBLSTM (sec. 3.1): the chapter's speech runs use it. The config's default stays
+    "gru" because runs stored before the field existed were GRUs, and the reuse rule reads a missing field
+    as its default."""
+    assert SpeechConfig().model.cell == "gru"
+    speech_runs = [p for p in plan("smoke") + plan("full") if p.key[0] == "speech"]
+    assert speech_runs and all(p.config.model.cell == "lstm" for p in speech_runs)
 
 
 def test_edit_distance_by_hand():
