@@ -7,18 +7,27 @@ Rounds alternate between the modes; medians are printed.
 
     .venv/bin/python benchmarks/train_step.py [--only ntm/copy ...] [--threads 1] [--rounds 3] [--record]
 
-Run it on another checkout's code (PYTHONPATH=OTHER/src) to time that code on the same configs, e.g.
-the code before the speed work, recorded beside today's with --label (the appendix shows the ratio):
+To compare with another checkout's code, e.g. the code before the speed work, give its path with
+--against (each checkout times the configs its own plan has for a label, the same where the plan has
+not changed since): every round then times that code first (eagerly), then ours, each in a fresh
+process running this script with that checkout's src/ on PYTHONPATH, so a machine that speeds up or
+slows down during the run moves both alike and neither inherits a process's state (on this project's
+shared machine the same code timed in two runs of the script a day apart differed by up to 1.7x).
+--record keeps both tables; the appendix shows the ratio:
 
     git worktree add /tmp/before 9ef4bc2
-    PYTHONPATH=/tmp/before/src .venv/bin/python benchmarks/train_step.py --no-compile --record --label before
+    .venv/bin/python benchmarks/train_step.py --rounds 5 --record --against /tmp/before
 
 """
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import torch
 
@@ -26,6 +35,8 @@ from augrnn.book.chapters import CHAPTERS
 from augrnn.core.devices import pick_device, step_generator
 from augrnn.core.train import make_optimizer
 from timing import record
+
+HERE = str(Path(__file__).resolve().parents[1])  # this checkout
 
 # (chapter, planned run) -> (label, timed steps): one representative run per experiment
 RUNS = {
@@ -38,6 +49,11 @@ RUNS = {
     ("attention", "translation-attention-seed0"): ("attention/translation", 10),
     ("attention", "strips-attention-seed0"): ("attention/strips", 100),
     ("attention", "speech-attention-seed0"): ("attention/speech", 10),
+}
+# label -> (chapter, planned run, config changes, timed steps): a planned run with a setting changed, to
+# time a choice the chapter's runs no longer use beside the one they do, on the same code
+CHANGED = {
+    "attention/speech, GRU listener": ("attention", "speech-attention-seed0", {"model": {"cell": "gru"}}, 10),
 }
 
 
@@ -73,13 +89,23 @@ def main():
     ap.add_argument("--no-compile", action="store_true")
     ap.add_argument("--record", action="store_true", help="keep the results in data/results/benchmarks.json")
     ap.add_argument("--label", default="", help="recorded under 'training step per experiment, LABEL'")
+    ap.add_argument(
+        "--against",
+        default="",
+        help="a checkout of another commit (e.g. a worktree of 9ef4bc2): each round also times its code, "
+        "eagerly, in a fresh process, just before ours",
+    )
+    ap.add_argument("--against-label", default="before", help="the other checkout's table: '..., LABEL'")
+    ap.add_argument("--json", action="store_true", help="end with one JSON line {label: eager steps/s}")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     device = pick_device("auto")
     print(f"device={device} threads={torch.get_num_threads()} torch={torch.__version__}")
     print(f"{'experiment':24s} {'batch':>5s} {'eager steps/s':>14s} {'compiled':>10s} {'ratio':>6s}")
-    rows = []
-    for (chapter, name), (label, steps) in RUNS.items():
+    rows, against = [], {}
+    runs = [(label, chapter, name, {}, steps) for (chapter, name), (label, steps) in RUNS.items()]
+    runs += [(label, *run) for label, run in CHANGED.items()]
+    for label, chapter, name, changes, steps in runs:
         if args.only and label not in args.only:
             continue
         planned = next((p for p in CHAPTERS[chapter].plan("full") if p.name == name), None)
@@ -87,12 +113,26 @@ def main():
             print(f"{label:24s} (no run {name} in this checkout's plan)", flush=True)
             continue
         exp, cfg = planned.experiment, planned.config
+        try:
+            cfg = cfg.replace(**changes)
+        except (TypeError, ValueError) as e:  # a setting an older checkout's config lacks
+            print(f"{label:24s} (not in this checkout: {e})", flush=True)
+            continue
         modes = {"eager": None}
         if not args.no_compile and hasattr(exp, "compile_model"):
             modes["compiled"] = exp.compile_model
         steps = max(1, round(steps * args.scale_steps))
         rates = {m: [] for m in modes}
         for _ in range(args.rounds):
+            if args.against:
+                # The other checkout's round, then ours, each in a fresh process: the machine's drift
+                # hits both alike, and neither inherits the state of the rounds before it.
+                other = round_elsewhere(args, label, args.against, compiled=False).get("eager")
+                if other is not None:
+                    against.setdefault(label, (cfg.batch_size, []))[1].append(other)
+                for mode, rate in round_elsewhere(args, label, HERE, compiled="compiled" in modes).items():
+                    rates[mode].append(rate)
+                continue
             for mode, compile_ in modes.items():
                 torch.manual_seed(0)
                 model = exp.build_model(cfg).to(device).train()
@@ -109,11 +149,38 @@ def main():
                 "batch": cfg.batch_size,
                 "eager steps/s": round(med["eager"], 2),
                 "compiled steps/s": round(comp, 2) if comp else None,
+                **spread(rates),
             }
         )
+    if args.json:  # what round_elsewhere reads: each mode's rate of the one label timed
+        print(json.dumps({m: r[f"{m} steps/s"] for r in rows for m in ("eager", "compiled") if r[f"{m} steps/s"]}))
+    other_rows = []
+    for label, (batch, v) in against.items():
+        median = round(statistics.median(v), 2)
+        other_rows.append({"experiment": label, "batch": batch, "eager steps/s": median, **spread({"eager": v})})
+        print(f"{label:24s} {batch:5d} {statistics.median(v):14.2f}   (--against {args.against}, eager)")
     if args.record:
+        command = "python " + " ".join(sys.argv)
         name = "training step per experiment" + (f", {args.label}" if args.label else "")
-        record(name, "python " + " ".join(sys.argv), rows, device)
+        record(name, command, rows, device)
+        if args.against:
+            record(f"training step per experiment, {args.against_label}", command, other_rows, device)
+
+
+def spread(rates: dict) -> dict:
+    """The slowest and fastest round of each mode ("eager range": "min-max"): the medians' noise."""
+    return {f"{m} range": f"{min(v):.2f}-{max(v):.2f}" for m, v in rates.items() if len(v) > 1}
+
+
+def round_elsewhere(args, label: str, checkout: str, compiled: bool) -> dict:
+    """One round of `label` on the code of `checkout` (its src/ first on the path), in a fresh process
+    running this script (so the same timing): {mode: steps/s}, empty where that checkout lacks the run."""
+    command = [sys.executable, __file__, "--only", label, "--rounds", "1", "--json"]
+    command += ["--threads", str(args.threads), "--scale-steps", str(args.scale_steps)]
+    command += ["--first-step", str(args.first_step)] + ([] if compiled else ["--no-compile"])
+    env = {**os.environ, "PYTHONPATH": os.path.join(checkout, "src")}
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":

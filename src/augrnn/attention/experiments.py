@@ -26,8 +26,8 @@ STRIP_READS = {
     "hard attention": ("hard", dict(model={"read": "hard"})),
 }
 # Speech: 600 updates for the LSTM listener (LAS's). The GRU listener this book used first reached
-# 1.0% digit error in 300; the LSTM learns more slowly per update (2.5-10% at 300) but runs each about
-# 1.4x as fast on the CPU (benchmarks/train_step.py), so 600 take about 1.4x the GRU's 300's time.
+# 1.0% digit error in 300; the LSTM learns more slowly per update (2.5-10% at 300) but runs each
+# 1.25-1.55x as fast on the CPU (benchmarks/train_step.py), so 600 take 1.3-1.6x the GRU's 300's time.
 # fmt: off
 BUDGETS = {
     "smoke": dict(pairs=400, test=40, clauses=2, steps=30, batch=16, hidden=32, embed=16, log=15,
