@@ -32,8 +32,9 @@ class ListenerConfig(Config):
     attention: str = choice("additive", ("additive", "dot", "general", "none"))
     hidden: int = bounded(64, 1, 4096)
     pyramid: int = bounded(3, 0, 5)  # layers that halve the time resolution
-    # The listener's recurrent layers. LAS's are LSTMs (pBLSTM, sec. 3.1), which the chapter uses; "gru",
-    # the default, is what this book used first, kept so that the runs stored with it still match.
+    # The listener's recurrent layers. LAS's are LSTMs (pBLSTM, sec. 3.1), which the chapter uses. "gru",
+    # what this book used first, stays the default: the reuse rule reads a field missing from a stored
+    # run as its default, so runs stored before this field (GRUs) are never taken for LSTM runs.
     cell: str = choice("gru", ("gru", "lstm"))
 
 
