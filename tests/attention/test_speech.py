@@ -1,9 +1,13 @@
+from types import SimpleNamespace
+
+import pandas as pd
 import pytest
 import torch
 
 from augrnn.attention import speech
 from augrnn.attention.experiments import plan
 from augrnn.attention.speech import EOS, PyramidalListener, SpeechConfig, edit_distance, log_mel, mel_filterbank
+from augrnn.attention.summary import listeners
 from fakes import make_fake
 
 
@@ -67,3 +71,14 @@ def test_batches_from_generated_recordings_at_an_explicit_path(tmp_path):
     finally:
         speech.recordings.cache_clear()
         speech._packed.cache_clear()
+
+
+def test_listener_table_reads_each_run_at_its_end_and_at_the_grus_budget():
+    def run(steps, errors):
+        metrics = pd.DataFrame({"step": range(100, steps + 1, 100), "test_digit_error": errors})
+        return SimpleNamespace(config=SimpleNamespace(steps=steps), metrics=metrics)
+
+    gru = {("attention", 0): run(300, [0.5, 0.2, 0.01])}
+    lstm = {("attention", 0): run(600, [0.6, 0.3, 0.05, 0.04, 0.03, 0.02])}
+    table = listeners(lstm, gru).set_index(["listener", "updates"])["digit error"]
+    assert table.to_dict() == {("GRU", 300): 0.01, ("LSTM", 300): 0.05, ("LSTM", 600): 0.02}

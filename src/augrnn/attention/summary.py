@@ -32,6 +32,22 @@ def headline(scores: dict, by_len: pd.DataFrame, speech_runs: dict, strip_runs: 
     return pd.DataFrame(rows)
 
 
+def listeners(speech_runs: dict, gru_runs: dict) -> pd.DataFrame:
+    """One row per listener, number of updates, model and seed: the digit error on the held-out
+    utterances as the runs logged it. speech_runs (the LSTM listener) and gru_runs: (model, seed) ->
+    stored run. The LSTM's runs are read at their end and at the GRU's budget, the same number of
+    updates, which they log (every evaluation step of the GRU's runs is one of theirs)."""
+    rows = []
+    for cell, runs in (("GRU", gru_runs), ("LSTM", speech_runs)):
+        for (name, s), r in runs.items():
+            logged = r.metrics.set_index("step")["test_digit_error"]
+            for updates in sorted({r.config.steps, *(g.config.steps for g in gru_runs.values())}):
+                if updates in logged.index:
+                    rows.append({"listener": cell, "updates": updates, "model": name, "seed": s,
+                                 "digit error": logged[updates]})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def strip_readers(strip_runs: dict) -> pd.DataFrame:
     """One row per reader and seed: the share of held-out strips read exactly. A hard reader is
     scored twice: reading its most likely region (hard at test too) and reading the expectation
