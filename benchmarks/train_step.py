@@ -127,10 +127,10 @@ def main():
             if args.against:
                 # The other checkout's round, then ours, each in a fresh process: the machine's drift
                 # hits both alike, and neither inherits the state of the rounds before it.
-                other = round_elsewhere(args, label, args.against, compiled=False).get("eager")
+                other = round_in_fresh_process(args, label, args.against, compiled=False).get("eager")
                 if other is not None:
                     against.setdefault(label, (cfg.batch_size, []))[1].append(other)
-                for mode, rate in round_elsewhere(args, label, HERE, compiled="compiled" in modes).items():
+                for mode, rate in round_in_fresh_process(args, label, HERE, compiled="compiled" in modes).items():
                     rates[mode].append(rate)
                 continue
             for mode, compile_ in modes.items():
@@ -152,7 +152,7 @@ def main():
                 **spread(rates),
             }
         )
-    if args.json:  # what round_elsewhere reads: each mode's rate of the one label timed
+    if args.json:  # what round_in_fresh_process reads: each mode's rate of the one label timed
         print(json.dumps({m: r[f"{m} steps/s"] for r in rows for m in ("eager", "compiled") if r[f"{m} steps/s"]}))
     other_rows = []
     for label, (batch, v) in against.items():
@@ -172,7 +172,7 @@ def spread(rates: dict) -> dict:
     return {f"{m} range": f"{min(v):.2f}-{max(v):.2f}" for m, v in rates.items() if len(v) > 1}
 
 
-def round_elsewhere(args, label: str, checkout: str, compiled: bool) -> dict:
+def round_in_fresh_process(args, label: str, checkout: str, compiled: bool) -> dict:
     """One round of `label` on the code of `checkout` (its src/ first on the path), in a fresh process
     running this script (so the same timing): {mode: steps/s}, empty where that checkout lacks the run."""
     command = [sys.executable, __file__, "--only", label, "--rounds", "1", "--json"]

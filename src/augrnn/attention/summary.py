@@ -37,11 +37,11 @@ def listeners(speech_runs: dict, gru_runs: dict) -> pd.DataFrame:
     utterances as the runs logged it. speech_runs (the LSTM listener) and gru_runs: (model, seed) ->
     stored run. The LSTM's runs are read at their end and at the GRU's budget, the same number of
     updates, which they log (every evaluation step of the GRU's runs is one of theirs)."""
-    rows = []
+    rows, gru_budgets = [], {g.config.steps for g in gru_runs.values()}
     for cell, runs in (("GRU", gru_runs), ("LSTM", speech_runs)):
         for (name, s), r in runs.items():
             logged = r.metrics.set_index("step")["test_digit_error"]
-            for updates in sorted({r.config.steps, *(g.config.steps for g in gru_runs.values())}):
+            for updates in sorted(gru_budgets | {r.config.steps}):
                 if updates in logged.index:
                     rows.append({"listener": cell, "updates": updates, "model": name, "seed": s,
                                  "digit error": logged[updates]})  # fmt: skip
