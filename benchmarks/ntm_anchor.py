@@ -19,6 +19,7 @@ it took; with --ours-converge SEED ... it trains our chapter's copy recipe afres
 import argparse
 import math
 import random
+import shlex
 import statistics
 import sys
 import time
@@ -177,6 +178,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--compile", action="store_true", help="also time our step with torch.compile")
     ap.add_argument("--record", action="store_true", help="keep the results in data/results/benchmarks.json")
+    ap.add_argument("--label", default="", help="recorded under 'NAME, LABEL' (e.g. the runs of one session)")
     ap.add_argument(
         "--converge",
         type=int,
@@ -194,6 +196,12 @@ def main():
         help="instead: train our chapter's copy recipe afresh until 0.1 bit, for these seeds",
     )
     args = ap.parse_args()
+
+    command = "python " + shlex.join(sys.argv)  # as recorded: the line that printed the results
+
+    def titled(what: str) -> str:
+        return what + (f", {args.label}" if args.label else "")
+
     if args.ours_converge:
         torch.set_num_threads(args.threads)
         rows = []
@@ -201,7 +209,7 @@ def main():
             rows.append(ours_converge(seed))
             print(rows[-1], flush=True)
             if args.record:
-                record("our copy recipe: time to 0.1 bit", "python " + " ".join(sys.argv), rows, torch.device("cpu"))
+                record(titled("our copy recipe: time to 0.1 bit"), command, rows, torch.device("cpu"))
         return
     if args.anchor is None or not (args.anchor / "ntm" / "aio.py").exists():
         print(
@@ -220,7 +228,7 @@ def main():
             rows.append(converge(EncapsulatedNTM, seed, args.max_sequences, args.every))
             print(rows[-1], flush=True)
             if args.record:  # after every seed: a long run interrupted keeps what it measured
-                record("pytorch-ntm time to 0.1 bit", "python " + " ".join(sys.argv), rows, torch.device("cpu"))
+                record(titled("pytorch-ntm time to 0.1 bit"), command, rows, torch.device("cpu"))
         return
     print(f"{'batch':>5s} {'anchor seq/s':>13s} {'ours seq/s':>11s} {'ours / anchor':>14s}")
     rows = []
@@ -249,7 +257,7 @@ def main():
                 "  (with torch.compile)"
             )
     if args.record:
-        record("NTM copy step beside pytorch-ntm", "python " + " ".join(sys.argv), rows, torch.device("cpu"))
+        record(titled("NTM copy step beside pytorch-ntm"), command, rows, torch.device("cpu"))
 
 
 if __name__ == "__main__":

@@ -21,8 +21,10 @@ shared machine the same code timed in two runs of the script a day apart differe
 """
 
 import argparse
+import contextlib
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -57,8 +59,9 @@ CHANGED = {
 }
 
 
-def steps_per_second(experiment, cfg, model, device, steps, first_step):
-    """Steps per second over `steps` steps from `first_step`, after one untimed warm-up step."""
+def steps_per_second(experiment, cfg, model, device, steps, first_step, around=contextlib.nullcontext):
+    """Steps per second over `steps` steps from `first_step`, after one untimed warm-up step; the timed
+    steps run inside the context `around()` (floor.py's profiler)."""
     opt = make_optimizer(cfg, model.parameters())
     step = first_step
 
@@ -73,10 +76,11 @@ def steps_per_second(experiment, cfg, model, device, steps, first_step):
         step += 1
 
     one()  # warm-up (compiles where compiled)
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        one()
-    return steps / (time.perf_counter() - t0)
+    with around():
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            one()
+        return steps / (time.perf_counter() - t0)
 
 
 def main():
@@ -160,7 +164,7 @@ def main():
         other_rows.append({"experiment": label, "batch": batch, "eager steps/s": median, **spread({"eager": v})})
         print(f"{label:24s} {batch:5d} {statistics.median(v):14.2f}   (--against {args.against}, eager)")
     if args.record:
-        command = "python " + " ".join(sys.argv)
+        command = "python " + shlex.join(sys.argv)
         name = "training step per experiment" + (f", {args.label}" if args.label else "")
         record(name, command, rows, device)
         if args.against:
