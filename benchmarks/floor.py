@@ -26,7 +26,7 @@ from torch.profiler import ProfilerActivity, profile
 from augrnn.book.chapters import CHAPTERS
 from augrnn.core.devices import pick_device
 from timing import record
-from train_step import RUNS, steps_per_second
+from train_step import RUNS, fresh_model, steps_per_second
 
 PRODUCTS = {
     "aten::mm",
@@ -43,11 +43,8 @@ PRODUCTS = {
 
 def profiled(exp, cfg, device, steps, first_step, compile_) -> tuple[float, float]:
     """(products' seconds per step, aten calls per step) over `steps` steps of a fresh model."""
-    torch.manual_seed(0)
-    model = exp.build_model(cfg).to(device).train()
-    if compile_:
-        compile_(model)
     prof = profile(activities=[ProfilerActivity.CPU])
+    model = fresh_model(exp, cfg, device, compile_)
     steps_per_second(exp, cfg, model, device, steps, first_step, around=lambda: prof)
     events = [e for e in prof.key_averages() if e.key.startswith("aten::")]
     products = sum(e.self_cpu_time_total for e in events if e.key in PRODUCTS) * 1e-6
@@ -80,10 +77,7 @@ def main():
         for mode, compile_ in modes.items():
             rates = []
             for _ in range(args.rounds):
-                torch.manual_seed(0)
-                model = exp.build_model(cfg).to(device).train()
-                if compile_:
-                    compile_(model)
+                model = fresh_model(exp, cfg, device, compile_)
                 rates.append(steps_per_second(exp, cfg, model, device, steps, args.first_step))
             step = 1 / statistics.median(rates)
             products, calls = profiled(exp, cfg, device, steps, args.first_step, compile_)

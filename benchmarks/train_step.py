@@ -59,6 +59,15 @@ CHANGED = {
 }
 
 
+def fresh_model(experiment, cfg, device, compile_=None):
+    """The experiment's model from the same initialisation in every round, compiled by `compile_`."""
+    torch.manual_seed(0)
+    model = experiment.build_model(cfg).to(device).train()
+    if compile_:
+        compile_(model)
+    return model
+
+
 def steps_per_second(experiment, cfg, model, device, steps, first_step, around=contextlib.nullcontext):
     """Steps per second over `steps` steps from `first_step`, after one untimed warm-up step; the timed
     steps run inside the context `around()` (floor.py's profiler)."""
@@ -138,10 +147,7 @@ def main():
                     rates[mode].append(rate)
                 continue
             for mode, compile_ in modes.items():
-                torch.manual_seed(0)
-                model = exp.build_model(cfg).to(device).train()
-                if compile_:
-                    compile_(model)
+                model = fresh_model(exp, cfg, device, compile_)
                 rates[mode].append(steps_per_second(exp, cfg, model, device, steps, args.first_step))
         med = {m: statistics.median(v) for m, v in rates.items()}
         comp = med.get("compiled")
