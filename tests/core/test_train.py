@@ -84,6 +84,31 @@ def test_device_auto_falls_back_to_cpu_without_gpu():
             train.pick_device("cuda")
 
 
+def test_checkpointed_random_states_restore_from_either_format():
+    from augrnn.core.devices import rng_states, set_rng_states
+
+    cpu = torch.device("cpu")
+    torch.manual_seed(5)
+    states = rng_states(cpu)
+    assert set(states) == {"cpu"}  # on a GPU the device's own state joins it
+    first = torch.rand(3)
+    set_rng_states(states, cpu)
+    assert torch.equal(torch.rand(3), first)
+    set_rng_states(states["cpu"], cpu)  # a checkpoint from before the device states: the bare CPU state
+    assert torch.equal(torch.rand(3), first)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_interrupted_gpu_run_with_gradient_noise_resumes_exactly(tmp_path):
+    # on a GPU the noise draws from the device's generator, which the checkpoint must restore too
+    cfg = CFG.replace(grad_noise=0.01, device="cuda")
+    whole = train.fit(Lookup(), cfg, None, progress=False)
+    with pytest.raises(train.Interrupted):
+        train.fit(Lookup(), cfg, tmp_path, progress=False, stop_at=33)
+    resumed = train.fit(Lookup(), cfg, tmp_path, progress=False)
+    pd.testing.assert_frame_equal(train.numbers(whole.metrics), train.numbers(resumed.metrics))
+
+
 def test_warmdown_schedule():
     cfg = LookupConfig(steps=100, lr=1.0, warmdown=0.25)
     assert [train.learning_rate(cfg, s) for s in (0, 74, 75, 87.5, 99)] == [1.0, 1.0, 1.0, 0.5, 0.04]
@@ -216,7 +241,8 @@ def test_model_selection_keeps_the_best_logged_model_and_resumes_exactly(tmp_pat
     scores = whole.metrics["test_slot_accuracy"]
     chosen = whole.provenance["selected"]
     assert chosen["step"] == int(whole.metrics["step"][scores.idxmax()]) and chosen["value"] == scores.max()
-    assert Selecting().evaluate(whole.model, cfg, "cpu")["test_slot_accuracy"] == scores.max()  # the stored model
+    device = next(whole.model.parameters()).device  # the run's (a GPU's where there is one)
+    assert Selecting().evaluate(whole.model, cfg, device)["test_slot_accuracy"] == scores.max()  # the stored model
     assert (
         whole.final()["step"] == chosen["step"] and train.fit(Lookup(), CFG, None, progress=False).final()["step"] == 40
     )

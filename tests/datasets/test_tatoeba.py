@@ -88,7 +88,7 @@ def test_the_translation_experiment_runs_on_tatoeba_pairs(isolated):
         max_out=12,
     )
     run = fit(Translation(f), cfg, None, progress=False)
-    s = bleu_scores(run.model, cfg, "cpu", path=f)
+    s = bleu_scores(run.model, cfg, next(run.model.parameters()).device, path=f)
     assert len(s["hyps"]) == len(s["refs"]) > 0 and 0 <= s["bleu"] <= 100
     assert " ".join(s["srcs"][0]).startswith(("i have", "hello"))
     table = bleu_by_length({("attention", 0): s}, bins=(0, 4, 200))

@@ -85,7 +85,7 @@ def test_sampled_search_is_deterministic_resumes_exactly_and_runs_its_most_likel
     assert numbers(whole.metrics).equals(numbers(resumed.metrics))
     assert torch.equal(whole.model.memory, resumed.model.memory)
     # a discrete model's answer is its argmax program's, run exactly
-    b = P.held_out(cfg, "cpu", 32)
+    b = P.held_out(cfg, whole.model.memory.device, 32)
     outs, p = whole.model(b["tokens"], b["numbers"])
     hard = F.one_hot(p.argmax(-1), len(P.OPERATIONS)).float()
     assert torch.equal(outs, P.run_program(hard, b["numbers"]))

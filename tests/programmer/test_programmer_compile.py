@@ -43,6 +43,6 @@ def test_fit_with_compile_trains_and_evaluates_eagerly():
     # Evaluation (eval mode, no gradients) runs the eager forward: another batch size compiles nothing.
     graphs = torch._dynamo.utils.counters["stats"]["unique_graphs"]
     with torch.no_grad():
-        out = run.model(PM.held_out(cfg, "cpu"))
+        out = run.model(PM.held_out(cfg, next(run.model.parameters()).device))
     assert out["scalar"].shape == (cfg.dev_questions,)
     assert torch._dynamo.utils.counters["stats"]["unique_graphs"] == graphs

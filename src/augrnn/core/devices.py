@@ -21,6 +21,40 @@ def pick_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def rng_states(device: torch.device) -> dict:
+    """The random states a run draws from outside its data generators, for a checkpoint: the CPU's
+    and, on a GPU, the device's (there gradient noise, a random initial memory and the sampled
+    program search draw on the device's generator)."""
+    states = {"cpu": torch.get_rng_state()}
+    if device.type == "cuda":
+        states["cuda"] = torch.cuda.get_rng_state(device)
+    elif device.type == "mps":
+        states["mps"] = torch.mps.get_rng_state()
+    return states
+
+
+def set_rng_states(states, device: torch.device) -> None:
+    """Restore `rng_states(device)`. A checkpoint loaded with map_location=device holds them on that
+    device, while torch's setters take host tensors only: hence `.cpu()`. A bare tensor is the CPU
+    state alone (checkpoints written before the device's state was kept)."""
+    if isinstance(states, torch.Tensor):
+        states = {"cpu": states}
+    torch.set_rng_state(states["cpu"].cpu())
+    if "cuda" in states and device.type == "cuda":
+        torch.cuda.set_rng_state(states["cuda"].cpu(), device)
+    elif "mps" in states and device.type == "mps":
+        torch.mps.set_rng_state(states["mps"].cpu())
+
+
+def deterministic(device: torch.device) -> None:
+    """On CUDA, cuDNN's deterministic algorithms (the strip reader's convolutions, the recurrent
+    layers) and no autotuning, so a seed gives the same numbers run after run on the same GPU. The
+    CPU's kernels are deterministic already."""
+    if device.type == "cuda":
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+
+
 def step_generator(seed: int, step: int, device) -> torch.Generator:
     """A generator for the data of one training step, independent of what ran before it."""
     g = torch.Generator(device=device)

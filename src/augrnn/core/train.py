@@ -32,7 +32,7 @@ from tqdm.std import tqdm
 
 from . import io, provenance
 from .config import Config, ConfigError, TrainConfig
-from .devices import pick_device, step_generator
+from .devices import deterministic, pick_device, rng_states, set_rng_states, step_generator
 
 
 def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
@@ -102,6 +102,7 @@ def fit(
             f"keep_weights = False needs an experiment with `evaluations`; {type(experiment).__name__} has none"
         )
     device = pick_device(cfg.device)
+    deterministic(device)
     run_dir = Path(run_dir) if run_dir is not None else None
     fingerprint = cfg.fingerprint()
 
@@ -122,7 +123,7 @@ def fit(
         if ckpt["fingerprint"] == fingerprint or ("config" in ckpt and same_experiment(ckpt["config"], cfg)):
             model.load_state_dict(ckpt["model"])
             optimizer.load_state_dict(ckpt["optimizer"])
-            torch.set_rng_state(ckpt["rng"])
+            set_rng_states(ckpt["rng"], device)
             start, rows, elapsed = ckpt["step"], ckpt["rows"], ckpt["elapsed"]
             best = ckpt.get("best", best)
         else:
@@ -141,7 +142,7 @@ def fit(
                 "elapsed": elapsed + time.time() - t0,
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
-                "rng": torch.get_rng_state(),
+                "rng": rng_states(device),
                 "best": best,
             },
         )
@@ -249,7 +250,7 @@ def fit(
 def same_experiment(stored: dict, cfg: Config) -> bool:
     """Whether a stored run's config is `cfg`, allowing for fields added to the config class since
     the run was made: those must be at their default (which must keep the old behaviour), and fields
-    that do not change the numbers (device, checkpoint cadence) are ignored. Nested configs (the
+    outside the fingerprint (device, checkpoint cadence) are ignored. Nested configs (the
     model's) are compared field by field the same way."""
     for f in dataclasses.fields(cfg):
         if not f.metadata.get("fingerprint", True):
