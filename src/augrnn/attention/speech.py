@@ -106,12 +106,14 @@ def speech_batch(
     frames, starts, lengths, digits, silence = _packed(split, path, device)
     k = n_digits or random.Random(g.initial_seed()).randint(cfg.min_digits, cfg.max_digits)
     # Which recordings: drawn on the host from the step's seed (the same numbers on every device).
-    picks = torch.randint(0, len(lengths), (batch, k), generator=torch.Generator().manual_seed(g.initial_seed()))
-    picks = picks.to(device)
+    host = torch.randint(0, len(lengths), (batch, k), generator=torch.Generator().manual_seed(g.initial_seed()))
+    picks = host.to(device)
     seg = lengths[picks] + GAP  # B x k: frames of each recording with its silence
     ends = seg.cumsum(1)
     total = ends[:, -1]
-    t = torch.arange(int(total.max()), device=picks.device).expand(batch, -1).contiguous()  # B x T
+    # The longest utterance from the host's copy of the lengths: no copy back from a GPU at every step.
+    longest = int((_packed(split, path, "cpu")[2][host] + GAP).sum(1).max())
+    t = torch.arange(longest, device=picks.device).expand(batch, -1).contiguous()  # B x T
     j = torch.searchsorted(ends, t, right=True).clamp(max=k - 1)  # which recording frame t falls in
     pick = picks.gather(1, j)
     within = t - (ends - seg).gather(1, j)  # frame number inside that recording

@@ -249,10 +249,12 @@ def remember(model, b, choices, which):
     answers = run_program(programs.reshape(-1, STEPS, ops), b["numbers"].repeat(n, 1))[:, -1].view(n, questions)
     right = ((answers - b["y"]).abs() < EXACT) | ~same
     verified = right.all(1) & (same.sum(1) >= 3) & (model.memory[which, 0] < 0)
+    # The first verified sample of each expression (n: none). No boolean indexing: its output's size
+    # would need a copy to the host on a GPU.
     first = torch.full((len(EXPRESSIONS),), n, device=choices.device)
-    first.scatter_reduce_(0, which[verified], torch.arange(n, device=choices.device)[verified], "amin")
-    found = first < n
-    model.memory[found] = choices[first[found]]
+    first.scatter_reduce_(0, which, torch.where(verified, torch.arange(n, device=choices.device), n), "amin")
+    found = (first < n).unsqueeze(1)
+    model.memory.copy_(torch.where(found, choices[first.clamp(max=n - 1)], model.memory))
 
 
 class Arithmetic:
