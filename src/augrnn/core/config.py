@@ -143,6 +143,9 @@ class TrainConfig(Config):
     grad_noise: float = bounded(0.0, 0.0)  # eta: Gaussian gradient noise of variance eta / (1 + t)^0.55
     log_every: int = bounded(50, 1)
     checkpoint_every: int = bounded(500, 1, fingerprint=False)
+    # Not in the fingerprint: a stored run is the same experiment on any device and is reused there.
+    # Retrained on a GPU it gives other numbers (the data come from the device's random generator, whose
+    # streams are not the CPU's, and its kernels round differently): another sample, as another seed is.
     device: str = choice("auto", ("auto", "cpu", "cuda", "mps"), fingerprint=False)
     # torch.compile the model's per-time-step cell, where the experiment has one (`compile_model`).
     # The same computation up to float rounding, so not part of the fingerprint; the provenance keeps it.

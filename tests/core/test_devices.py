@@ -1,0 +1,88 @@
+"""Every chapter's training step keeps its tensors on the model's device, checked without a GPU.
+
+On the 'meta' device (tensors with shapes but no data) an operation that mixes in a tensor made on the
+CPU fails, as it would on a GPU, and a spy sees every tensor the step makes. Each distinct experiment
+and model of every chapter's smoke plan is built on 'meta', given a batch made for 'meta', and runs its
+loss and backward pass under the spy. Steps that read data on the host cannot run there; they are
+listed with the reason, and the list is checked too, so it stays true.
+"""
+
+import fnmatch
+
+import pytest
+import torch
+
+from augrnn.attention.speech import SpokenDigits
+from augrnn.book.chapters import CHAPTERS
+from augrnn.core.devices import step_generator
+from fakes import make_fake
+
+META = torch.device("meta")
+
+# (chapter, run-name pattern) -> why its step cannot run on 'meta'
+NOT_ON_META = {
+    ("act", "*tau0*"): "ACT's ponder loop stops on a host check of the halted samples at every inner step",
+    ("attention", "translation-*"): "torch's pad_packed_sequence copies its sort indices to the host",
+    ("attention", "scores-*"): "torch's pad_packed_sequence copies its sort indices to the host",
+}
+
+
+# Settings of the optimisation alone, which `fit` applies outside the step's loss and backward pass
+TRAINING = dict(seed=0, steps=1, lr=1e-3, optimizer="adam", momentum=0.9, clip=1.0, warmdown=0.0, grad_noise=0.0)
+
+
+def _variants():
+    """One planned run per distinct (chapter, experiment, config but its training settings) of the
+    smoke plans."""
+    seen, out = set(), []
+    for chapter, ch in CHAPTERS.items():
+        for p in ch.plan("smoke"):
+            key = (chapter, type(p.experiment).__name__, p.config.replace(**TRAINING).fingerprint())
+            if key not in seen:
+                seen.add(key)
+                out.append(pytest.param(chapter, p, id=f"{chapter}/{p.name}"))
+    return out
+
+
+class _Spy(torch.overrides.TorchFunctionMode):
+    """Records every tensor made off 'meta' by a torch function."""
+
+    def __init__(self):
+        super().__init__()
+        self.off_meta = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for o in out if isinstance(out, (tuple, list)) else (out,):
+            if isinstance(o, torch.Tensor) and o.device != META:
+                self.off_meta.append(getattr(func, "__name__", str(func)))
+        return out
+
+
+@pytest.mark.parametrize("chapter, planned", _variants())
+def test_training_step_keeps_every_tensor_on_the_models_device(chapter, planned, tmp_path):
+    exp, cfg = planned.experiment, planned.config
+    if isinstance(exp, SpokenDigits):  # small generated recordings, not the real data set
+        exp = SpokenDigits(make_fake(tmp_path / "fsdd", digits=(0, 1, 2), takes=6))
+    reason = next(
+        (why for (c, pat), why in NOT_ON_META.items() if c == chapter and fnmatch.fnmatch(planned.name, pat)), None
+    )
+    model = exp.build_model(cfg).to(META)
+    # The data are drawn as in `fit`; a CPU generator stands in for the device's ('meta' has none).
+    batch = exp.batch(cfg, 0, step_generator(cfg.seed, 0, "cpu"), META)
+    tensors = [v for v in batch.values() if isinstance(v, torch.Tensor)]
+    assert tensors and all(v.device == META for v in tensors), "the batch is not all on the asked device"
+    spy = _Spy()
+    try:
+        with spy:
+            loss, _ = exp.loss(model, batch, cfg)
+            loss.backward()
+    except (NotImplementedError, RuntimeError) as e:
+        if reason is None:
+            raise
+        assert "meta" in str(e), e  # the data-dependent step, not a device mix
+        return
+    assert reason is None, f"runs on 'meta' now: take it out of NOT_ON_META ({reason})"
+    assert spy.off_meta == [], f"made off the model's device: {spy.off_meta}"
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    assert grads and all(g.device == META for g in grads)
