@@ -109,6 +109,39 @@ def test_interrupted_gpu_run_with_gradient_noise_resumes_exactly(tmp_path):
     pd.testing.assert_frame_equal(train.numbers(whole.metrics), train.numbers(resumed.metrics))
 
 
+class Compiling(Lookup):
+    """A lookup experiment that notes when `fit` compiles its model."""
+
+    def __init__(self):
+        self.compiled = 0
+
+    def compile_model(self, model):
+        self.compiled += 1
+
+
+def test_compile_is_used_where_it_can_run_and_otherwise_the_run_trains_eagerly(monkeypatch, capsys):
+    cfg = CFG.replace(steps=5, compile=True, device="cpu")
+    monkeypatch.setattr(train, "compile_blocker", lambda device: None)
+    exp = Compiling()
+    assert train.fit(exp, cfg, None, progress=False).provenance["compiled"] is True and exp.compiled == 1
+    monkeypatch.setattr(train, "compile_blocker", lambda device: "no compiler here")
+    exp = Compiling()
+    run = train.fit(exp, cfg, None, progress=False)
+    assert run.provenance["compiled"] is False and exp.compiled == 0
+    assert "compile = True: no compiler here; training eagerly" in capsys.readouterr().err
+    assert train.fit(Compiling(), CFG, None, progress=False).provenance["compiled"] is False  # not asked for
+
+
+def test_compile_blocker_names_what_is_missing(monkeypatch):
+    from augrnn.core import devices
+
+    assert devices.compile_blocker(torch.device("mps")) == "torch.compile is not used on mps"
+    monkeypatch.setattr(devices.shutil, "which", lambda name: f"/usr/bin/{name}")
+    assert devices.compile_blocker(torch.device("cpu")) is None
+    monkeypatch.setattr(devices.shutil, "which", lambda name: None)
+    assert "C++ compiler" in devices.compile_blocker(torch.device("cpu"))
+
+
 def test_warmdown_schedule():
     cfg = LookupConfig(steps=100, lr=1.0, warmdown=0.25)
     assert [train.learning_rate(cfg, s) for s in (0, 74, 75, 87.5, 99)] == [1.0, 1.0, 1.0, 0.5, 0.04]

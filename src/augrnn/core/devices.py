@@ -4,6 +4,7 @@ moved to a device once."""
 from __future__ import annotations
 
 import functools
+import shutil
 
 import torch
 
@@ -53,6 +54,25 @@ def deterministic(device: torch.device) -> None:
     if device.type == "cuda":
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False
+
+
+def compile_blocker(device: torch.device) -> str | None:
+    """Why torch.compile cannot build kernels for `device` on this machine, or None when it can: on a
+    GPU inductor needs Triton (not on Windows, for one), on the CPU a C++ compiler; elsewhere (Apple
+    MPS) we do not compile."""
+    if device.type == "cuda":
+        from torch.utils._triton import has_triton
+
+        return None if has_triton() else "torch.compile needs Triton on a GPU, and it is not installed"
+    if device.type == "cpu":
+        from torch._inductor.cpp_builder import get_cpp_compiler
+
+        try:
+            compiler = get_cpp_compiler()
+        except Exception as e:  # noqa: BLE001 (whatever inductor's search raises, the answer is no)
+            return f"torch.compile finds no C++ compiler for its CPU kernels ({e})"
+        return None if shutil.which(compiler) else f"torch.compile's C++ compiler {compiler!r} is not installed"
+    return f"torch.compile is not used on {device.type}"
 
 
 def step_generator(seed: int, step: int, device) -> torch.Generator:

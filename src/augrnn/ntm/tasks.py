@@ -295,7 +295,7 @@ def recipe_summary(runs: dict, labels, thresholds=(1.0, 0.1)):
                 "worst cost after 1 bit": worst_after(m),
                 "final cost": float(m["test_cost"].iloc[-1]),
                 "threads": r.provenance["hardware"].get("torch_threads"),
-                "compiled": bool(r.provenance["config"].get("compile", False)),
+                "compiled": bool(r.provenance.get("compiled", r.provenance["config"].get("compile", False))),
             }
         )
     return pd.DataFrame(rows)
