@@ -73,10 +73,12 @@ class ACTCell(nn.Module):
             states.append(parts)
             halts.append(h)
             total = total + h
+            if n + 1 == self.max_steps:
+                break
             # One host check per inner step: the batch stops as soon as every sample has halted, and
             # the next step runs only the samples that have not.
             left = (total < 1 - self.eps).nonzero().squeeze(-1)
-            if n + 1 == self.max_steps or len(left) == 0:
+            if len(left) == 0:
                 break
             going = left if len(left) < x.shape[0] else None
         h = torch.stack(halts, dim=-1)  # B x K
