@@ -61,7 +61,7 @@ def main():
     ap.add_argument("--record", action="store_true", help="keep the results in data/results/benchmarks.json")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    device = pick_device("auto")
+    device = pick_device("cpu")  # the profile counts CPU time: on a GPU it would time the launches
     print(f"device={device} threads={torch.get_num_threads()} torch={torch.__version__}")
     heads = ("ms/step", 8), ("products", 9), ("share", 6), ("aten/step", 9), ("bound", 6)
     print(f"{'experiment':24s} {'mode':9s} " + " ".join(f"{h:>{w}s}" for h, w in heads))

@@ -84,17 +84,22 @@ def steps_per_second(experiment, cfg, model, device, steps, first_step, around=c
         opt.step()
         step += 1
 
+    # On a GPU the queue is drained before and after, so the time is the GPU's, not the launches'.
+    sync = torch.cuda.synchronize if torch.device(device).type == "cuda" else (lambda: None)
     one()  # warm-up (compiles where compiled)
+    sync()
     with around():
         t0 = time.perf_counter()
         for _ in range(steps):
             one()
+        sync()
         return steps / (time.perf_counter() - t0)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", nargs="*", default=None, help="labels, e.g. ntm/copy act/parity")
+    ap.add_argument("--device", default="auto", help="auto (a CUDA GPU, else the CPU), cpu or cuda")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--scale-steps", type=float, default=1.0, help="multiply every experiment's timed steps")
@@ -112,7 +117,7 @@ def main():
     ap.add_argument("--json", action="store_true", help="end with one JSON line {label: eager steps/s}")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    device = pick_device("auto")
+    device = pick_device(args.device)
     print(f"device={device} threads={torch.get_num_threads()} torch={torch.__version__}")
     print(f"{'experiment':24s} {'batch':>5s} {'eager steps/s':>14s} {'compiled':>10s} {'ratio':>6s}")
     rows, against = [], {}
@@ -186,7 +191,7 @@ def round_in_fresh_process(args, label: str, checkout: str, compiled: bool) -> d
     """One round of `label` on the code of `checkout` (its src/ first on the path), in a fresh process
     running this script (so the same timing): {mode: steps/s}, empty where that checkout lacks the run."""
     command = [sys.executable, __file__, "--only", label, "--rounds", "1", "--json"]
-    command += ["--threads", str(args.threads), "--scale-steps", str(args.scale_steps)]
+    command += ["--device", args.device, "--threads", str(args.threads), "--scale-steps", str(args.scale_steps)]
     command += ["--first-step", str(args.first_step)] + ([] if compiled else ["--no-compile"])
     env = {**os.environ, "PYTHONPATH": os.path.join(checkout, "src")}
     out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
