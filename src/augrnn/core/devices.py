@@ -49,11 +49,13 @@ def set_rng_states(states, device: torch.device) -> None:
 
 def deterministic(device: torch.device) -> None:
     """On CUDA, cuDNN's deterministic algorithms (the strip reader's convolutions, the recurrent
-    layers) and no autotuning, so a seed gives the same numbers run after run on the same GPU. The
-    CPU's kernels are deterministic already."""
+    layers) and no autotuning, so a seed gives the same numbers run after run on the same GPU; and
+    full float32 there too (torch's default lets cuDNN multiply in TF32, 10-bit mantissas, where its
+    matrix products already use float32), as on the CPU. The CPU's kernels are deterministic already."""
     if device.type == "cuda":
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.allow_tf32 = False
 
 
 def compile_blocker(device: torch.device) -> str | None:
