@@ -62,3 +62,31 @@ def test_act_and_plain_lstm_train_and_report_ponder():
         last = run.metrics.iloc[-1]
         assert 0 <= last["test_error"] <= 1
         assert (last["test_ponder"] == 1.0) if act == "none" else (last["test_ponder"] >= 1.0)
+
+
+def test_packed_forward_gives_the_whole_batchs_numbers_on_the_real_vectors():
+    """With lengths, step t runs only the sequences longer than t; the real vectors' outputs, the
+    masked loss and its gradients are the whole batch's to float rounding, and the rest are zero."""
+    for act in ("act", "none"):
+        cfg = LogicConfig(model={"act": act, "hidden": 16}, tau=0.01)
+        torch.manual_seed(0)
+        model = Logic().build_model(cfg)
+        b = logic_batch(cfg, 48, torch.Generator().manual_seed(3), "cpu")
+        assert b["lengths"].min() < cfg.max_length  # some sequences are shorter: there is padding
+        params = list(model.parameters())
+        whole_logits, whole_ponder = model(b["x"])
+        packed_logits, packed_ponder = model(b["x"], b["lengths"])
+        real = b["mask"]
+        for whole, packed in ((whole_logits, packed_logits), (whole_ponder, packed_ponder)):
+            torch.testing.assert_close(packed[real], whole[real], rtol=1e-5, atol=1e-5)
+            assert (packed[~real] == 0).all()
+
+        def masked_loss(logits, ponder):
+            mask = real.float()
+            bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, b["y"], reduction="none")
+            return ((bce + cfg.tau * ponder) * mask).sum(1).mean()
+
+        whole_grads = torch.autograd.grad(masked_loss(whole_logits, whole_ponder), params)
+        packed_grads = torch.autograd.grad(masked_loss(packed_logits, packed_ponder), params)
+        for w, p in zip(whole_grads, packed_grads):
+            torch.testing.assert_close(p, w, rtol=1e-5, atol=1e-6)

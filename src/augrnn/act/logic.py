@@ -111,19 +111,39 @@ class LogicNet(nn.Module):
         self.out = nn.Linear(cfg.hidden, 1)
         self.hidden = cfg.hidden
 
-    def forward(self, x):
+    def forward(self, x, lengths=None):
+        """x B x T x WIDTH -> logits and ponder costs, B x T each. lengths (B): each sequence's real
+        vectors. Given, step t runs only the sequences longer than t, as a packed sequence does (rows
+        sorted by length, so those are the first n_t), and the outputs past a sequence's end are zero:
+        a loss that masks them gets the numbers of the whole batch (to float rounding) for the real
+        vectors' share of the work, about half of it for lengths 1-10."""
         B, T, _ = x.shape
+        if lengths is None:
+            order, sizes = None, [B] * T
+        else:
+            order = lengths.argsort(descending=True, stable=True)
+            sizes = (lengths.unsqueeze(0) > torch.arange(T, device=x.device).unsqueeze(1)).sum(1).tolist()
+            x = x[order]
         state = (x.new_zeros(B, self.hidden), x.new_zeros(B, self.hidden))
         flag = x.new_ones(B, 1)
         logits, ponders = [], []
-        for t in range(T):
+        for t, n in enumerate(sizes):
+            if n == 0:
+                break
+            state = tuple(s if s.shape[0] == n else s[:n] for s in state)
+            x_t = x[:n, t]
             if self.use_act:
-                state, ponder, _ = self.act(x[:, t], state)
+                state, ponder, _ = self.act(x_t, state)
             else:
-                state, ponder = self.cell(torch.cat([x[:, t], flag], -1), state), x.new_ones(B)
+                state, ponder = self.cell(torch.cat([x_t, flag[:n]], -1), state), x.new_ones(n)
             logits.append(self.out(state[0]).squeeze(-1))
             ponders.append(ponder)
-        return torch.stack(logits, 1), torch.stack(ponders, 1)  # B x T each
+        if order is None:
+            return torch.stack(logits, 1), torch.stack(ponders, 1)  # B x T each
+        # Back to the batch's order, zero past each sequence's end.
+        where = torch.cat([order[:n] * T + t for t, n in enumerate(sizes[: len(logits)])])
+        unpack = lambda rows: x.new_zeros(B * T).index_copy(0, where, torch.cat(rows)).view(B, T)
+        return unpack(logits), unpack(ponders)
 
 
 def sequence_errors(logits, b) -> torch.Tensor:
@@ -143,7 +163,7 @@ class Logic:
         return logic_batch(cfg, cfg.batch_size, g, device)
 
     def loss(self, model, b, cfg):
-        logits, ponder = model(b["x"])
+        logits, ponder = model(b["x"], b["lengths"])
         mask = b["mask"].float()
         task = (F.binary_cross_entropy_with_logits(logits, b["y"], reduction="none") * mask).sum(1).mean()
         cost = (ponder * mask).sum(1).mean()
@@ -152,7 +172,7 @@ class Logic:
 
     def evaluate(self, model, cfg, device):
         b = logic_batch(cfg, cfg.eval_size, fixed_generator(27_182, device), device)
-        return {f"test_{k}": float(v) for k, v in scores(*model(b["x"]), b).items()}
+        return {f"test_{k}": float(v) for k, v in scores(*model(b["x"], b["lengths"]), b).items()}
 
 
 def scores(logits, ponder, b) -> dict:
