@@ -21,6 +21,7 @@ META = torch.device("meta")
 
 # (chapter, run-name pattern) -> why its step cannot run on 'meta'
 NOT_ON_META = {
+    ("act", "logic-*"): "the logic LSTM packs its sequences by their lengths, read on the host",
     ("attention", "translation-*"): "torch's pad_packed_sequence copies its sort indices to the host",
     ("attention", "scores-*"): "torch's pad_packed_sequence copies its sort indices to the host",
 }
