@@ -135,13 +135,21 @@ def test_compile_is_used_where_it_can_run_and_otherwise_the_run_trains_eagerly(m
 
 
 def test_compile_blocker_names_what_is_missing(monkeypatch):
+    import torch._inductor.cpp_builder as cpp_builder
+
     from augrnn.core import devices
 
     assert devices.compile_blocker(torch.device("mps")) == "torch.compile is not used on mps"
-    monkeypatch.setattr(devices.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(cpp_builder, "get_cpp_compiler", lambda: "g++")
     assert devices.compile_blocker(torch.device("cpu")) is None
-    monkeypatch.setattr(devices.shutil, "which", lambda name: None)
-    assert "C++ compiler" in devices.compile_blocker(torch.device("cpu"))
+
+    def missing():
+        raise RuntimeError("no working C++ compiler found")
+
+    monkeypatch.setattr(cpp_builder, "get_cpp_compiler", missing)
+    assert devices.compile_blocker(torch.device("cpu")) == (
+        "torch.compile finds no C++ compiler for its CPU kernels (RuntimeError: no working C++ compiler found)"
+    )
 
 
 def test_warmdown_schedule():

@@ -4,6 +4,7 @@ moved to a device once."""
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 
 import torch
@@ -37,7 +38,9 @@ def rng_states(device: torch.device) -> dict:
 def set_rng_states(states, device: torch.device) -> None:
     """Restore `rng_states(device)`. A checkpoint loaded with map_location=device holds them on that
     device, while torch's setters take host tensors only: hence `.cpu()`. A bare tensor is the CPU
-    state alone (checkpoints written before the device's state was kept)."""
+    state alone (checkpoints written before the device's state was kept). A checkpoint from another
+    kind of device (a CPU run resumed on a GPU) restores the CPU's state alone: the GPU's generator
+    then starts again from the run's seed, so the resumed run is not the uninterrupted one there."""
     if isinstance(states, torch.Tensor):
         states = {"cpu": states}
     torch.set_rng_state(states["cpu"].cpu())
@@ -49,9 +52,10 @@ def set_rng_states(states, device: torch.device) -> None:
 
 def deterministic(device: torch.device) -> None:
     """On CUDA, cuDNN's deterministic algorithms (the strip reader's convolutions, the recurrent
-    layers) and no autotuning, so a seed gives the same numbers run after run on the same GPU; and
-    full float32 there too (torch's default lets cuDNN multiply in TF32, 10-bit mantissas, where its
-    matrix products already use float32), as on the CPU. The CPU's kernels are deterministic already."""
+    layers) and no autotuning, and full float32 there too (torch's default lets cuDNN multiply in
+    TF32, 10-bit mantissas, where its matrix products already use float32), as on the CPU. Other
+    CUDA kernels may still differ from run to run (torch's float cumsum, the backward of a gather:
+    ACT uses both). The CPU's kernels are deterministic already."""
     if device.type == "cuda":
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False
@@ -60,20 +64,25 @@ def deterministic(device: torch.device) -> None:
 
 def compile_blocker(device: torch.device) -> str | None:
     """Why torch.compile cannot build kernels for `device` on this machine, or None when it can: on a
-    GPU inductor needs Triton (not on Windows, for one), on the CPU a C++ compiler; elsewhere (Apple
-    MPS) we do not compile."""
+    GPU inductor needs Triton (not on Windows, for one) and a C compiler for Triton's launchers, on the
+    CPU a C++ compiler; elsewhere (Apple MPS) we do not compile."""
     if device.type == "cuda":
-        from torch.utils._triton import has_triton
-
-        return None if has_triton() else "torch.compile needs Triton on a GPU, and it is not installed"
-    if device.type == "cpu":
-        from torch._inductor.cpp_builder import get_cpp_compiler
-
         try:
-            compiler = get_cpp_compiler()
-        except Exception as e:  # noqa: BLE001 (whatever inductor's search raises, the answer is no)
-            return f"torch.compile finds no C++ compiler for its CPU kernels ({e})"
-        return None if shutil.which(compiler) else f"torch.compile's C++ compiler {compiler!r} is not installed"
+            from torch.utils._triton import has_triton
+        except ImportError:
+            return "this torch has no Triton support"
+        if not has_triton():
+            return "torch.compile needs Triton on a GPU, and it is not installed"
+        compilers = (os.environ.get("CC", ""), "gcc", "cc", "clang")
+        return None if any(c and shutil.which(c) for c in compilers) else "Triton finds no C compiler"
+    if device.type == "cpu":
+        try:  # inductor's own search: it runs the compiler, and raises when there is none
+            from torch._inductor.cpp_builder import get_cpp_compiler
+
+            get_cpp_compiler()
+        except Exception as e:  # noqa: BLE001 (whatever the search raises, or an older torch's ImportError)
+            return f"torch.compile finds no C++ compiler for its CPU kernels ({type(e).__name__}: {e})"
+        return None
     return f"torch.compile is not used on {device.type}"
 
 
