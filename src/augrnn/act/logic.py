@@ -21,6 +21,7 @@ from torch.nn import functional as F
 
 from ..core.config import Config, TrainConfig, bounded, choice, nested
 from ..core.devices import fixed_generator, per_device
+from ..core.packing import sort_by_length, unpacker
 from .mechanism import ACTCell
 
 GATES = ("NOR", "Xq", "ABJ", "XOR", "NAND", "AND", "XNOR", "if/then", "then/if", "OR")
@@ -121,15 +122,12 @@ class LogicNet(nn.Module):
         if lengths is None:
             order, sizes = None, [B] * T
         else:
-            order = lengths.argsort(descending=True, stable=True)
-            sizes = (lengths.unsqueeze(0) > torch.arange(T, device=x.device).unsqueeze(1)).sum(1).tolist()
+            order, sizes = sort_by_length(lengths, T)
             x = x[order]
         state = (x.new_zeros(B, self.hidden), x.new_zeros(B, self.hidden))
         flag = x.new_ones(B, 1)
         logits, ponders = [], []
         for t, n in enumerate(sizes):
-            if n == 0:
-                break
             state = tuple(s if s.shape[0] == n else s[:n] for s in state)
             x_t = x[:n, t]
             if self.use_act:
@@ -140,10 +138,8 @@ class LogicNet(nn.Module):
             ponders.append(ponder)
         if order is None:
             return torch.stack(logits, 1), torch.stack(ponders, 1)  # B x T each
-        # Back to the batch's order, zero past each sequence's end.
-        where = torch.cat([order[:n] * T + t for t, n in enumerate(sizes[: len(logits)])])
-        unpack = lambda rows: x.new_zeros(B * T).index_copy(0, where, torch.cat(rows)).view(B, T)
-        return unpack(logits), unpack(ponders)
+        unpack = unpacker(order, sizes, T)  # back to the batch's order, zero past each sequence's end
+        return unpack(torch.cat(logits)), unpack(torch.cat(ponders))
 
 
 def sequence_errors(logits, b) -> torch.Tensor:

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..core.packing import sort_by_length, unpacker
 from .mechanism import additive_scores, attend, dot_scores, general_scores, hard_attend
 
 SCORES = ("additive", "dot", "scaled_dot", "general")
@@ -155,10 +156,7 @@ class Decoder(nn.Module):
         if lengths is None:
             order, sizes = None, [b] * t_max
         else:
-            lengths = torch.as_tensor(lengths, device="cpu")
-            order = lengths.argsort(descending=True, stable=True)
-            sizes = (lengths.unsqueeze(0) > torch.arange(t_max).unsqueeze(1)).sum(1).tolist()
-            sizes = sizes[: sum(n > 0 for n in sizes)]
+            order, sizes = sort_by_length(torch.as_tensor(lengths, device="cpu"), t_max)
             idx = order.to(inputs.device)
             enc = Encoded(*(x[idx] for x in enc))
             inputs, noise = inputs[idx], None if noise is None else noise[idx]
@@ -186,13 +184,7 @@ class Decoder(nn.Module):
             return Decoded(logits, torch.stack(weights, 1), torch.stack(logp, 1) if hard else None)
         # Packed: the rows of step t follow those of step t - 1, so the output layer runs on real steps only.
         logits = self.out(torch.cat([torch.cat(x) for x in (states, contexts, step_embs)], -1))
-        # Packed row (t, j) is step t of batch row order[j]: its place in the flattened B x T output.
-        where = torch.cat([order[:n] * t_max + t for t, n in enumerate(sizes)]).to(logits.device)
-
-        def unpack(rows):  # sum(n_t) x ... -> B x T x ..., zero past each sequence's end
-            full = rows.new_zeros(b * t_max, *rows.shape[1:]).index_copy(0, where, rows)
-            return full.view(b, t_max, *rows.shape[1:])
-
+        unpack = unpacker(idx, sizes, t_max)
         return Decoded(unpack(logits), unpack(torch.cat(weights)), unpack(torch.cat(logp)) if hard else None)
 
     @torch.no_grad()
