@@ -55,6 +55,17 @@ def test_shift_blurs_by_hand():
     assert torch.allclose(addressing.shift(t([[[1, 0, 0, 0, 0]]]), s5), t([[[0, 0, 0.9, 0.1, 0]]]))
 
 
+def test_shift_is_eq_8_term_by_term_for_every_allowed_width():
+    # each term of the circular convolution is the weighting rolled by its offset (roll(w, o)[i] = w[i - o])
+    torch.manual_seed(0)
+    for n, size in [(7, 7), (4, 3), (5, 5), (9, 1)]:
+        w, s = torch.rand(2, 3, n), torch.softmax(torch.randn(2, 3, size), dim=-1)
+        terms = [s[..., k : k + 1] * torch.roll(w, k - size // 2, dims=-1) for k in range(size)]
+        assert torch.allclose(addressing.shift(w, s), sum(terms), atol=1e-6)
+    with pytest.raises(ValueError, match="5 offsets need at least as many locations, got 4"):
+        addressing.shift(torch.rand(1, 1, 4), torch.rand(1, 1, 5))
+
+
 def test_sharpen_by_hand():
     w = addressing.sharpen(t([[[0.5, 0.25, 0.25]]]), t([[2.0]]))
     assert torch.allclose(w, t([[[2 / 3, 1 / 6, 1 / 6]]]))
@@ -187,6 +198,8 @@ def test_bad_ntm_config_is_refused():
         NTMConfig(task="sort")
     with pytest.raises(ConfigError, match="min_len = 5 must be <= max_len = 3"):
         NTMConfig(min_len=5, max_len=3)
+    with pytest.raises(ConfigError, match="NTMModelConfig.shifts = 7 must be <= locations = 4"):
+        NTMConfig(model={"locations": 4, "shifts": 7})
 
 
 def test_the_claims_pair_each_ntm_seed_with_the_lstm_of_the_same_seed():

@@ -38,13 +38,16 @@ def shift(w: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
     w B x H x N, s B x H x S with S odd; s[..., k] weights the offset k - S//2, so all mass on
     offset +1 moves the focus from location i to i + 1 (mod N).
     """
-    # One rolled copy of w per offset: torch.roll(w, o)[i] = w[i - o], eq. 8 term by term. Its
-    # backward is a roll too, where a gather of w by a table of source locations (before) had a
-    # scatter-add; the eager training step of copy is about 10% faster, the compiled one no slower.
-    half = s.shape[-1] // 2
-    out = s[..., :1] * torch.roll(w, -half, dims=-1)
+    # w padded circularly by S//2 locations at each end, wp[j] = w[(j - S//2) mod N], so every term
+    # of eq. 8 is a slice of it: w[i - o] = wp[i - o + S//2]. Slices at fixed offsets keep a compiled
+    # step's loops vectorised, where torch.roll's index modulo N made them scalar (its log too).
+    half, n = s.shape[-1] // 2, w.shape[-1]
+    if s.shape[-1] > n:
+        raise ValueError(f"shift: {s.shape[-1]} offsets need at least as many locations, got {n}")
+    wp = torch.cat([w[..., n - half :], w, w[..., :half]], dim=-1)
+    out = s[..., :1] * wp[..., 2 * half : 2 * half + n]
     for k in range(1, s.shape[-1]):
-        out = out + s[..., k : k + 1] * torch.roll(w, k - half, dims=-1)
+        out = out + s[..., k : k + 1] * wp[..., 2 * half - k : 2 * half - k + n]
     return out
 
 

@@ -21,8 +21,10 @@ def write(memory: torch.Tensor, w: torch.Tensor, erase: torch.Tensor, add: torch
     """
     wt = w.transpose(1, 2)  # B x N x H
     if w.shape[1] == 1:
-        # One write head (every task but priority sort): M + w a^T - M * (w e^T), fused into two calls
-        # and without a product over a head axis of size 1 (whose backward is costly).
-        return torch.addcmul(torch.baddbmm(memory, wt, add), memory, wt @ erase, value=-1)
+        # One write head (every task but priority sort): M * (1 - w e^T) + w a^T = M + w (a - e * M),
+        # broadcast over the width: no product over a head axis of size 1 (whose backward is costly)
+        # and no batched outer product (a matrix product with an inner size of 1, slow on a CPU;
+        # a compiled step fuses the whole write into one pass over the memory).
+        return torch.addcmul(memory, wt, add - erase * memory)
     keep = torch.prod(1 - w.unsqueeze(-1) * erase.unsqueeze(-2), dim=1)  # B x N x M
     return memory * keep + wt @ add

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..core.config import Config, bounded, choice
+from ..core.config import Config, ConfigError, bounded, choice
 from .addressing import address
 from .memory import read, write
 
@@ -32,6 +32,11 @@ class NTMModelConfig(Config):
     memory_init: str = choice("constant", ("constant", "learned", "random"))  # Collier & Beel 2018
     lstm_hidden: int = bounded(256, 1, 4096)  # the baseline: lstm_layers x lstm_hidden
     lstm_layers: int = bounded(3, 1, 8)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.shifts > self.locations:
+            raise ConfigError(f"NTMModelConfig.shifts = {self.shifts} must be <= locations = {self.locations}")
 
 
 def build(cfg: NTMModelConfig, inputs: int, outputs: int) -> nn.Module:
