@@ -81,11 +81,14 @@ class NeuralProgrammer(nn.Module):
                 c = torch.cat([c, step_codes[t].expand(B, -1)], 1)
             h = self.history(c, h)
             # Attention over the question's states, keyed by the history: each step can read another part.
-            att = torch.softmax((states @ self.attend(h)[:, :, None]).squeeze(2).masked_fill(~real, -1e9), 1)
+            # Dot products as a broadcast product and a sum, not a batched matrix-vector product: on a
+            # CPU torch's bmm with an inner or outer size of 1 (here and in its backward) is many times
+            # slower than the element-wise form.
+            att = torch.softmax((states * self.attend(h)[:, None, :]).sum(2).masked_fill(~real, -1e9), 1)
             ctx = (att[:, :, None] * states).sum(1)
             x = torch.cat([q, ctx, h], 1)
             a_op = torch.softmax(torch.tanh(self.op_in(x)) @ self.op_vectors.T, -1)
-            a_col = torch.softmax((col_vecs @ torch.tanh(self.col_in(x))[:, :, None]).squeeze(2), -1)
+            a_col = torch.softmax((col_vecs * torch.tanh(self.col_in(x))[:, None, :]).sum(2), -1)
             p_ops.append(a_op)
             p_cols.append(a_col)
             # The history RNN's next input: the chosen operation's and column's vectors, softly.

@@ -89,7 +89,8 @@ class PaperProgrammer(nn.Module):
         for _ in range(self.steps):
             h = torch.tanh(self.w_history(torch.cat([c, h], 1)))
             a_op = _choose(torch.tanh(torch.addmm(q_op, h, self.w_op.weight[:, d:].T)) @ self.ops.T, 1, hard)
-            col_scores = (names @ torch.tanh(torch.addmm(q_col, h, self.w_col.weight[:, d:].T))[:, :, None]).squeeze(2)
+            # a broadcast product and a sum: torch's CPU bmm is slow for a matrix times a vector
+            col_scores = (names * torch.tanh(torch.addmm(q_col, h, self.w_col.weight[:, d:].T))[:, None, :]).sum(2)
             a_col = _choose(col_scores.masked_fill(~b["column_mask"], float("-inf")), 1, hard)
             c = torch.cat([a_op @ self.ops, (a_col[:, :, None] * names).sum(1)], 1)
             p_ops.append(a_op)
