@@ -77,3 +77,25 @@ def test_bleu_by_length_scores_groups_and_their_sentences_without_unknown_words(
     assert t.loc[("1-2", "all"), "n"] == 2 and t.loc[("1-2", "no unknown words"), "n"] == 1
     assert round(t.loc[("1-2", "no unknown words"), "BLEU"], 6) == 100.0 > t.loc[("1-2", "all"), "BLEU"]
     assert t.loc[("1-2", "all"), "unknown words per sentence"] == 0.5
+
+
+def test_the_loss_over_the_real_steps_is_the_padded_loss_with_pad_ignored():
+    """Translation.loss scores the decoder's packed real steps; without target lengths it scores the
+    padded B x T x V logits with PAD ignored: the same mean over the same tokens, the same gradients."""
+    cfg = TranslationConfig(
+        train_pairs=200, test_pairs=20, max_clauses=2, batch_size=12, model={"embed": 8, "hidden": 16}
+    )
+    exp = Translation()
+    torch.manual_seed(0)
+    model = exp.build_model(cfg)
+    b = exp.batch(cfg, 0, torch.Generator().manual_seed(0), torch.device("cpu"))
+    assert min(b["tgt_len"]) < b["tgt"].shape[1]  # some rows padded: the two losses see different tensors
+    results = []
+    for batch in (b, {k: v for k, v in b.items() if k != "tgt_len"}):
+        model.zero_grad()
+        loss, _ = exp.loss(model, batch, cfg)
+        loss.backward()
+        results.append((loss.detach(), [p.grad.clone() for p in model.parameters()]))
+    (real, real_grads), (padded, padded_grads) = results
+    assert torch.allclose(real, padded, atol=1e-6)
+    assert all(torch.allclose(g, h, atol=1e-6) for g, h in zip(real_grads, padded_grads))

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..core.packing import sort_by_length, unpacker
+from ..core.packing import packed_index, sort_by_length, unpacker
 from .mechanism import additive_scores, attend, dot_scores, general_scores, hard_attend
 
 SCORES = ("additive", "dot", "scaled_dot", "general")
@@ -43,6 +43,15 @@ class Decoded(NamedTuple):
 def _first(x: torch.Tensor | None, n: int):
     """The first n rows of x (x itself when it has n rows: no slice for autograd to undo)."""
     return x if x is None or x.shape[0] == n else x[:n]
+
+
+class RealSteps(NamedTuple):
+    """A decoder's real output steps, packed (see `Decoder.real_steps`); R rows in all."""
+
+    logits: torch.Tensor  # R x V
+    index: torch.Tensor  # R: each row's place in the flattened B x T
+    weights: torch.Tensor  # R x N
+    log_choice: torch.Tensor | None  # R, hard attention
 
 
 class Encoded(NamedTuple):
@@ -148,24 +157,48 @@ class Decoder(nn.Module):
         the output layer run once over all steps, only the recurrence loops.
 
         lengths (B, host list or CPU tensor): each sequence's real output steps. Step t then runs only
-        for the sequences longer than t, as a packed sequence does (rows sorted by length, so those
-        are the first n_t), and the logits, weights and log-probabilities past a sequence's end are
-        zero. A loss that ignores those steps gets the numbers of the unpacked decoder (to float
-        tolerance, tested) for the real steps' share of the work: about half of a translation batch."""
+        for the sequences longer than t (see `real_steps`), and the logits, weights and
+        log-probabilities past a sequence's end are zero. A loss that ignores those steps gets the
+        numbers of the unpacked decoder (to float tolerance, tested) for the real steps' share of the
+        work: about half of a translation batch."""
         b, t_max = inputs.shape
         if lengths is None:
-            order, sizes = None, [b] * t_max
-        else:
-            order, sizes = sort_by_length(torch.as_tensor(lengths, device="cpu"), t_max)
-            idx = order.to(inputs.device)
-            enc = Encoded(*(x[idx] for x in enc))
-            inputs, noise = inputs[idx], None if noise is None else noise[idx]
-            expected = None if expected is None else expected[idx]
+            embs = self.embed(inputs)  # B x T x E
+            states, contexts, _, weights, logp = self._loop(enc, embs, noise, expected, [b] * t_max)
+            logits = self.out(torch.cat([torch.stack(states, 1), torch.stack(contexts, 1), embs], -1))
+            return Decoded(logits, torch.stack(weights, 1), torch.stack(logp, 1) if self.read == "hard" else None)
+        real = self.real_steps(enc, inputs, lengths, noise, expected)
+
+        def unpack(rows):  # B x T x ..., zero past each sequence's end
+            full = rows.new_zeros(b * t_max, *rows.shape[1:]).index_copy(0, real.index, rows)
+            return full.view(b, t_max, *rows.shape[1:])
+
+        hard = self.read == "hard"
+        return Decoded(unpack(real.logits), unpack(real.weights), unpack(real.log_choice) if hard else None)
+
+    def real_steps(self, enc: Encoded, inputs, lengths, noise=None, expected=None) -> RealSteps:
+        """`forward` on the real output steps only, packed, as a packed sequence runs them: rows sorted
+        by length, so the sequences longer than t are the first n_t, and step t's rows follow step
+        t - 1's; `index` gives each row's place in the flattened B x T. A loss over the real steps
+        alone (translation's) needs no B x T x V logits padded with zeros."""
+        b, t_max = inputs.shape
+        order, sizes = sort_by_length(torch.as_tensor(lengths, device="cpu"), t_max)
+        idx = order.to(inputs.device)
+        enc = Encoded(*(x[idx] for x in enc))
+        inputs, noise = inputs[idx], None if noise is None else noise[idx]
+        expected = None if expected is None else expected[idx]
+        states, contexts, step_embs, weights, logp = self._loop(enc, self.embed(inputs), noise, expected, sizes)
+        logits = self.out(torch.cat([torch.cat(x) for x in (states, contexts, step_embs)], -1))
+        hard = self.read == "hard"
+        return RealSteps(logits, packed_index(idx, sizes, t_max), torch.cat(weights), torch.cat(logp) if hard else None)
+
+    def _loop(self, enc: Encoded, embs, noise, expected, sizes):
+        """The recurrence over embs B x T x E, step t on the first sizes[t] rows: per step (state,
+        context, embedding, weights, log_choice), as tuples over the steps."""
         state, prepared = self.start(enc)
-        embs = self.embed(inputs)  # B x T x E
         # unbind, not embs[:, t]: the backward of T slices would fill a zero B x T x E gradient per step.
         steps = embs.unbind(1)
-        noises = [None] * len(steps) if noise is None else noise.unbind(1)
+        noises = [None] * len(sizes) if noise is None else noise.unbind(1)
         outs, size = [], None
         for emb, noise_t, n in zip(steps, noises, sizes):
             if n != size:  # slice the per-sequence tensors once per batch size, not once per step
@@ -177,15 +210,7 @@ class Decoder(nn.Module):
             if w is None:
                 w = part.mask.new_zeros(part.mask.shape, dtype=state.dtype)
             outs.append((state, context, emb, w, lp))
-        states, contexts, step_embs, weights, logp = zip(*outs)
-        hard = self.read == "hard"
-        if order is None:
-            logits = self.out(torch.cat([torch.stack(states, 1), torch.stack(contexts, 1), embs], -1))
-            return Decoded(logits, torch.stack(weights, 1), torch.stack(logp, 1) if hard else None)
-        # Packed: the rows of step t follow those of step t - 1, so the output layer runs on real steps only.
-        logits = self.out(torch.cat([torch.cat(x) for x in (states, contexts, step_embs)], -1))
-        unpack = unpacker(idx, sizes, t_max)
-        return Decoded(unpack(logits), unpack(torch.cat(weights)), unpack(torch.cat(logp)) if hard else None)
+        return tuple(zip(*outs))
 
     @torch.no_grad()
     def greedy(self, enc: Encoded, bos: int, eos: int, max_len: int, soft_read: bool = False):
@@ -262,6 +287,9 @@ class TextEncoder(nn.Module):
             self.embed(tokens), lengths_cpu, batch_first=True, enforce_sorted=False
         )
         out, h = self.rnn(packed)
-        out, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=tokens.shape[1])
+        # Not pad_packed_sequence: it copies each step's rows into a slice of its output, and the
+        # backward of those in-place copies copies the whole B x N x D gradient once per distinct
+        # batch size (about 8% of a translation step). One index_copy does it, backward one gather.
+        unpack = unpacker(packed.sorted_indices, packed.batch_sizes.tolist(), tokens.shape[1])
         summary = torch.cat([h[0], h[1]], -1)  # last forward state, first backward state
-        return Encoded(out, tokens != 0, summary)
+        return Encoded(unpack(out.data), tokens != 0, summary)

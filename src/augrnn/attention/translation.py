@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import torch
+from torch.nn import functional as F
 
 from ..core.config import Config, TrainConfig, bounded, choice, nested
 from ..core.devices import per_device
 from ..datasets import cldr, tatoeba
-from .seq2seq import Decoder, TextEncoder, sequence_loss, shift_right
+from .seq2seq import Decoder, RealSteps, TextEncoder, sequence_loss, shift_right
 
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 SPECIALS = ("<pad>", "<s>", "</s>", "<unk>")
@@ -122,6 +123,10 @@ class Seq2Seq(torch.nn.Module):
         runs no step past them (see `Decoder.forward`)."""
         return self.decoder(self.encoder(src, lengths), shift_right(tgt, BOS), lengths=tgt_lengths)
 
+    def real_steps(self, src, lengths, tgt, tgt_lengths) -> RealSteps:
+        """The decoder's real output steps, packed (`Decoder.real_steps`)."""
+        return self.decoder.real_steps(self.encoder(src, lengths), shift_right(tgt, BOS), tgt_lengths)
+
     @torch.no_grad()
     def translate(self, src, lengths, max_len, beam=1):
         enc = self.encoder(src, lengths)
@@ -169,8 +174,15 @@ class Translation:
         return {"src": src[idx, : max(src_len)], "len": src_len, "tgt": tgt[idx, : max(out_len)], "tgt_len": out_len}
 
     def loss(self, model, b, cfg):
-        logits = model(b["src"], b["len"], b["tgt"], b.get("tgt_len")).logits
-        loss = sequence_loss(logits, b["tgt"], ignore_index=PAD)
+        """Cross-entropy per real target token (EOS included). With the batch's target lengths the
+        decoder runs and scores only the real steps: the same mean over the same tokens as the
+        padded logits with PAD ignored (to float rounding, tested), without B x T x V padding."""
+        if "tgt_len" not in b:
+            logits = model(b["src"], b["len"], b["tgt"]).logits
+            loss = sequence_loss(logits, b["tgt"], ignore_index=PAD)
+        else:
+            real = model.real_steps(b["src"], b["len"], b["tgt"], b["tgt_len"])
+            loss = F.cross_entropy(real.logits, b["tgt"].flatten()[real.index])
         return loss, {"loss": loss}
 
     def evaluate(self, model, cfg, device, n: int = 200):

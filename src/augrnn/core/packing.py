@@ -19,12 +19,16 @@ def sort_by_length(lengths: torch.Tensor, steps: int) -> tuple[torch.Tensor, lis
     return order, sizes[: sum(n > 0 for n in sizes)]
 
 
+def packed_index(order: torch.Tensor, sizes: list[int], steps: int) -> torch.Tensor:
+    """Each packed row's place in the flattened B x steps: packed row (t, j), step t's j-th row, is
+    step t of batch row order[j]."""
+    return torch.cat([order[:n] * steps + t for t, n in enumerate(sizes)])
+
+
 def unpacker(order: torch.Tensor, sizes: list[int], steps: int) -> Callable[[torch.Tensor], torch.Tensor]:
     """unpack(rows): the packed rows sum(n_t) x ... (step t's n_t rows after step t-1's) -> B x steps
     x ..., in the batch's order and zero past each row's end. `order` on the rows' device."""
-    b = order.shape[0]
-    # Packed row (t, j) is step t of batch row order[j]: its place in the flattened B x steps output.
-    where = torch.cat([order[:n] * steps + t for t, n in enumerate(sizes)])
+    b, where = order.shape[0], packed_index(order, sizes, steps)
 
     def unpack(rows: torch.Tensor) -> torch.Tensor:
         full = rows.new_zeros(b * steps, *rows.shape[1:]).index_copy(0, where, rows)
