@@ -26,7 +26,7 @@ from torch.profiler import ProfilerActivity, profile
 from augrnn.book.chapters import CHAPTERS
 from augrnn.core.devices import pick_device
 from timing import record
-from train_step import RUNS, fresh_model, like_fit, steps_per_second
+from train_step import RUNS, fresh_model, steps_per_second
 
 PRODUCTS = {
     "aten::mm",
@@ -61,7 +61,6 @@ def main():
     ap.add_argument("--record", action="store_true", help="keep the results in data/results/benchmarks.json")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    like_fit()
     device = pick_device("cpu")  # the profile counts CPU time: on a GPU it would time the launches
     print(f"device={device} threads={torch.get_num_threads()} torch={torch.__version__}")
     heads = ("ms/step", 8), ("products", 9), ("share", 6), ("aten/step", 9), ("bound", 6)

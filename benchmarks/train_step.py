@@ -34,7 +34,6 @@ from pathlib import Path
 import torch
 
 from augrnn.book.chapters import CHAPTERS
-from augrnn.core import devices
 from augrnn.core.devices import pick_device, step_generator
 from augrnn.core.train import make_optimizer
 from timing import record
@@ -58,14 +57,6 @@ RUNS = {
 CHANGED = {
     "attention/speech, GRU listener": ("attention", "speech-attention-seed0", {"model": {"cell": "gru"}}, 10),
 }
-
-
-def like_fit() -> None:
-    """What `fit` sets up for the process: here, the C library keeping freed memory for the next
-    tensors (`keep_freed_memory`). A checkout whose fit did not, the code before 2026-12-07's, lacks it."""
-    keep = getattr(devices, "keep_freed_memory", None)
-    if keep is not None:
-        keep()
 
 
 def fresh_model(experiment, cfg, device, compile_=None):
@@ -126,7 +117,6 @@ def main():
     ap.add_argument("--json", action="store_true", help="end with one JSON line {label: eager steps/s}")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    like_fit()
     device = pick_device(args.device)
     print(f"device={device} threads={torch.get_num_threads()} torch={torch.__version__}")
     print(f"{'experiment':24s} {'batch':>5s} {'eager steps/s':>14s} {'compiled':>10s} {'ratio':>6s}")

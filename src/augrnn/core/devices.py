@@ -3,11 +3,9 @@ moved to a device once."""
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import os
 import shutil
-import sys
 
 import torch
 
@@ -62,26 +60,6 @@ def deterministic(device: torch.device) -> None:
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False
         torch.backends.cudnn.allow_tf32 = False
-
-
-def keep_freed_memory() -> bool:
-    """Let the C library keep the memory torch frees, for the next tensors, instead of handing it
-    back to the system (glibc on Linux; elsewhere nothing changes). By default glibc returns freed
-    blocks over 128 KB, and the free top of its heap, to the system at once, so every training step
-    asks for fresh pages again: a page fault and a page of zeros each, about 120 a step for ACT's
-    parity, 760 for the strip reader. Kept, they are reused (1.05-1.2x those steps on a CPU, measured
-    in benchmarks/train_step.py; the numbers are the same: torch aligns its tensors alike wherever
-    they lie). The process then keeps its largest footprint until it ends. Returns whether it could."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt  # the process's own C library
-    except (OSError, AttributeError):
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
-    # Blocks under 32 MB (glibc's largest allowed threshold) from the heap, and up to 1 GB of free
-    # heap kept; setting either also stops glibc from moving the thresholds itself.
-    return bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(mallopt(m_trim_threshold, 1 << 30))
 
 
 def compile_blocker(device: torch.device) -> str | None:

@@ -32,15 +32,7 @@ from tqdm.std import tqdm
 
 from . import io, provenance
 from .config import Config, ConfigError, TrainConfig
-from .devices import (
-    compile_blocker,
-    deterministic,
-    keep_freed_memory,
-    pick_device,
-    rng_states,
-    set_rng_states,
-    step_generator,
-)
+from .devices import compile_blocker, deterministic, pick_device, rng_states, set_rng_states, step_generator
 
 
 def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
@@ -111,7 +103,6 @@ def fit(
         )
     device = pick_device(cfg.device)
     deterministic(device)
-    keep_freed_memory()
     run_dir = Path(run_dir) if run_dir is not None else None
     fingerprint = cfg.fingerprint()
 
