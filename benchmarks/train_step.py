@@ -3,7 +3,8 @@ clipping, optimiser), eager and with the experiment's torch.compile (where it ha
 the full-scale plans' own. Every round trains a fresh model from the same initialisation for the same
 number of steps on the same batches, so each round (and each checkout) does the same work: a model
 whose cost depends on what it has learnt (ACT's ponder steps) is timed on the same trajectory.
-Rounds alternate between the modes; medians are printed.
+Rounds alternate between the modes; medians are printed (with --against, also the median of each
+round's ratio to the other checkout's round: "paired").
 
     .venv/bin/python benchmarks/train_step.py [--only ntm/copy ...] [--threads 1] [--rounds 3] [--record]
 
@@ -165,6 +166,7 @@ def main():
                 "eager steps/s": round(med["eager"], 2),
                 "compiled steps/s": round(comp, 2) if comp else None,
                 **spread(rates),
+                **paired(rates, against.get(label, (None, []))[1], args.against_label),
             }
         )
     if args.json:  # what round_in_fresh_process reads: each mode's rate of the one label timed
@@ -174,12 +176,29 @@ def main():
         median = round(statistics.median(v), 2)
         other_rows.append({"experiment": label, "batch": batch, "eager steps/s": median, **spread({"eager": v})})
         print(f"{label:24s} {batch:5d} {statistics.median(v):14.2f}   (--against {args.against}, eager)")
+    for r in rows:  # each round's ratio, ours over the other checkout's eager step: the median and range
+        pairs = {k: v for k, v in r.items() if "paired" in k}
+        if pairs:
+            print(f"{r['experiment']:24s} " + ", ".join(f"{k} {v}" for k, v in pairs.items()))
     if args.record:
         command = "python " + shlex.join(sys.argv)
         name = "training step per experiment" + (f", {args.label}" if args.label else "")
         record(name, command, rows, device)
         if args.against:
             record(f"training step per experiment, {args.against_label}", command, other_rows, device)
+
+
+def paired(rates: dict, other: list, other_label: str) -> dict:
+    """Each mode's median over the rounds of its rate over the other checkout's in the same round
+    ("eager / before, paired"): a round's two runs follow each other, so the machine's drift, which
+    moves the two medians apart from round to round, mostly cancels in their ratio."""
+    out = {}
+    for m, v in rates.items():
+        if other and len(v) == len(other):
+            ratios = [a / b for a, b in zip(v, other)]
+            out[f"{m} / {other_label}, paired"] = round(statistics.median(ratios), 2)
+            out[f"{m} / {other_label}, paired range"] = f"{min(ratios):.2f}-{max(ratios):.2f}"
+    return out
 
 
 def spread(rates: dict) -> dict:
