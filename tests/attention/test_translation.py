@@ -1,6 +1,7 @@
 import torch
 
-from augrnn.attention.translation import EOS, UNK, Translation, TranslationConfig, Vocab, corpus
+from augrnn.attention.seq2seq import sequence_loss
+from augrnn.attention.translation import EOS, PAD, UNK, Translation, TranslationConfig, Vocab, corpus
 from augrnn.datasets.cldr import FRAMES, make_pairs, split_of, tokenize
 
 
@@ -80,8 +81,8 @@ def test_bleu_by_length_scores_groups_and_their_sentences_without_unknown_words(
 
 
 def test_the_loss_over_the_real_steps_is_the_padded_loss_with_pad_ignored():
-    """Translation.loss scores the decoder's packed real steps; without target lengths it scores the
-    padded B x T x V logits with PAD ignored: the same mean over the same tokens, the same gradients."""
+    """Translation.loss scores the decoder's packed real steps; the padded B x T x V logits with PAD
+    ignored give the same mean over the same tokens, and the same gradients."""
     cfg = TranslationConfig(
         train_pairs=200, test_pairs=20, max_clauses=2, batch_size=12, model={"embed": 8, "hidden": 16}
     )
@@ -91,9 +92,10 @@ def test_the_loss_over_the_real_steps_is_the_padded_loss_with_pad_ignored():
     b = exp.batch(cfg, 0, torch.Generator().manual_seed(0), torch.device("cpu"))
     assert min(b["tgt_len"]) < b["tgt"].shape[1]  # some rows padded: the two losses see different tensors
     results = []
-    for batch in (b, {k: v for k, v in b.items() if k != "tgt_len"}):
+    padded = lambda: sequence_loss(model(b["src"], b["len"], b["tgt"]).logits, b["tgt"], ignore_index=PAD)
+    for loss_of in (lambda: exp.loss(model, b, cfg)[0], padded):
         model.zero_grad()
-        loss, _ = exp.loss(model, batch, cfg)
+        loss = loss_of()
         loss.backward()
         results.append((loss.detach(), [p.grad.clone() for p in model.parameters()]))
     (real, real_grads), (padded, padded_grads) = results

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ..core.packing import packed_index, sort_by_length, unpacker
+from ..core.packing import packed_index, sort_by_length, unpack_rows, unpacker
 from .mechanism import additive_scores, attend, dot_scores, general_scores, hard_attend
 
 SCORES = ("additive", "dot", "scaled_dot", "general")
@@ -168,11 +168,7 @@ class Decoder(nn.Module):
             logits = self.out(torch.cat([torch.stack(states, 1), torch.stack(contexts, 1), embs], -1))
             return Decoded(logits, torch.stack(weights, 1), torch.stack(logp, 1) if self.read == "hard" else None)
         real = self.real_steps(enc, inputs, lengths, noise, expected)
-
-        def unpack(rows):  # B x T x ..., zero past each sequence's end
-            full = rows.new_zeros(b * t_max, *rows.shape[1:]).index_copy(0, real.index, rows)
-            return full.view(b, t_max, *rows.shape[1:])
-
+        unpack = lambda rows: unpack_rows(rows, real.index, b, t_max)  # zero past each sequence's end
         hard = self.read == "hard"
         return Decoded(unpack(real.logits), unpack(real.weights), unpack(real.log_choice) if hard else None)
 

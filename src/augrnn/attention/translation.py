@@ -19,7 +19,7 @@ from torch.nn import functional as F
 from ..core.config import Config, TrainConfig, bounded, choice, nested
 from ..core.devices import per_device
 from ..datasets import cldr, tatoeba
-from .seq2seq import Decoder, RealSteps, TextEncoder, sequence_loss, shift_right
+from .seq2seq import Decoder, RealSteps, TextEncoder, shift_right
 
 PAD, BOS, EOS, UNK = 0, 1, 2, 3
 SPECIALS = ("<pad>", "<s>", "</s>", "<unk>")
@@ -174,15 +174,11 @@ class Translation:
         return {"src": src[idx, : max(src_len)], "len": src_len, "tgt": tgt[idx, : max(out_len)], "tgt_len": out_len}
 
     def loss(self, model, b, cfg):
-        """Cross-entropy per real target token (EOS included). With the batch's target lengths the
-        decoder runs and scores only the real steps: the same mean over the same tokens as the
-        padded logits with PAD ignored (to float rounding, tested), without B x T x V padding."""
-        if "tgt_len" not in b:
-            logits = model(b["src"], b["len"], b["tgt"]).logits
-            loss = sequence_loss(logits, b["tgt"], ignore_index=PAD)
-        else:
-            real = model.real_steps(b["src"], b["len"], b["tgt"], b["tgt_len"])
-            loss = F.cross_entropy(real.logits, b["tgt"].flatten()[real.index])
+        """Cross-entropy per real target token (EOS included). The decoder runs and scores only the
+        real steps: the same mean over the same tokens as the padded logits with PAD ignored (to
+        float rounding, tested), without B x T x V padding."""
+        real = model.real_steps(b["src"], b["len"], b["tgt"], b["tgt_len"])
+        loss = F.cross_entropy(real.logits, b["tgt"].flatten()[real.index])
         return loss, {"loss": loss}
 
     def evaluate(self, model, cfg, device, n: int = 200):

@@ -29,9 +29,11 @@ def unpacker(order: torch.Tensor, sizes: list[int], steps: int) -> Callable[[tor
     """unpack(rows): the packed rows sum(n_t) x ... (step t's n_t rows after step t-1's) -> B x steps
     x ..., in the batch's order and zero past each row's end. `order` on the rows' device."""
     b, where = order.shape[0], packed_index(order, sizes, steps)
+    return lambda rows: unpack_rows(rows, where, b, steps)
 
-    def unpack(rows: torch.Tensor) -> torch.Tensor:
-        full = rows.new_zeros(b * steps, *rows.shape[1:]).index_copy(0, where, rows)
-        return full.view(b, steps, *rows.shape[1:])
 
-    return unpack
+def unpack_rows(rows: torch.Tensor, where: torch.Tensor, b: int, steps: int) -> torch.Tensor:
+    """Packed rows R x ... -> B x steps x ...: row r at the flattened place where[r]
+    (`packed_index`), zero elsewhere."""
+    full = rows.new_zeros(b * steps, *rows.shape[1:]).index_copy(0, where, rows)
+    return full.view(b, steps, *rows.shape[1:])
