@@ -2,7 +2,9 @@
 clipping, optimiser), eager and with the experiment's torch.compile (where it has one). Configs are
 the full-scale plans' own. Every round trains a fresh model from the same initialisation for the same
 number of steps on the same batches, so each round (and each checkout) does the same work: a model
-whose cost depends on what it has learnt (ACT's ponder steps) is timed on the same trajectory.
+whose cost depends on what it has learnt (ACT's ponder steps) is timed on the same trajectory. The
+labels of STORED start from a stored run's trained weights instead (ACT's trained networks ponder
+about five times longer than a fresh one, which is where the logic runs spend their time).
 Rounds alternate between the modes; medians are printed (with --against, also the median of each
 round's ratio to the other checkout's round: "paired").
 
@@ -35,6 +37,7 @@ from pathlib import Path
 import torch
 
 from augrnn.book.chapters import CHAPTERS
+from augrnn.core import io
 from augrnn.core.devices import pick_device, step_generator
 from augrnn.core.train import make_optimizer
 from timing import record
@@ -58,12 +61,20 @@ RUNS = {
 CHANGED = {
     "attention/speech, GRU listener": ("attention", "speech-attention-seed0", {"model": {"cell": "gru"}}, 10),
 }
+# label -> (chapter, planned run, timed steps): the run's own trained weights (data/results), not a fresh
+# initialisation: a trained ACT network ponders about 10 inner steps per input where a fresh one ponders 2
+STORED = {
+    "act/logic, trained weights": ("act", "logic-tau0.01-seed0", 12),
+}
 
 
-def fresh_model(experiment, cfg, device, compile_=None):
-    """The experiment's model from the same initialisation in every round, compiled by `compile_`."""
+def fresh_model(experiment, cfg, device, compile_=None, weights=None):
+    """The experiment's model from the same initialisation in every round (or the stored weights at
+    the path `weights`), compiled by `compile_`."""
     torch.manual_seed(0)
     model = experiment.build_model(cfg).to(device).train()
+    if weights:
+        model.load_state_dict(io.load_torch(weights, map_location=device, weights_only=True))
     if compile_:
         compile_(model)
     return model
@@ -124,6 +135,7 @@ def main():
     rows, against = [], {}
     runs = [(label, chapter, name, {}, steps) for (chapter, name), (label, steps) in RUNS.items()]
     runs += [(label, *run) for label, run in CHANGED.items()]
+    runs += [(label, chapter, name, {}, steps) for label, (chapter, name, steps) in STORED.items()]
     for label, chapter, name, changes, steps in runs:
         if args.only and label not in args.only:
             continue
@@ -153,7 +165,8 @@ def main():
                     rates[mode].append(rate)
                 continue
             for mode, compile_ in modes.items():
-                model = fresh_model(exp, cfg, device, compile_)
+                weights = Path(HERE, "data", "results", chapter, name, "model.pt") if label in STORED else None
+                model = fresh_model(exp, cfg, device, compile_, weights)
                 rates[mode].append(steps_per_second(exp, cfg, model, device, steps, args.first_step))
         med = {m: statistics.median(v) for m, v in rates.items()}
         comp = med.get("compiled")

@@ -14,6 +14,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .ponder import ponder
+
 
 def halting_weights(h: torch.Tensor, eps: float = 0.01):
     """The halting arithmetic of section 2 for halting values h ... x K (the K-th step is the cap).
@@ -53,9 +55,26 @@ class ACTCell(nn.Module):
         nn.init.constant_(self.halt.bias, halt_bias)
 
     def forward(self, x: torch.Tensor, state):
-        first, later, step = _inner_steps(self.cell, x)
         single = not isinstance(state, tuple)  # an RNN's state B x H; an LSTM's the tuple (h, c)
-        parts = (state,) if single else state
+        if _has_fast_backward(self.cell):
+            # The same inner steps as _ponder_loop, with a hand-written backward pass (act/ponder.py).
+            first, later, _ = _inner_steps(self.cell, x)
+            h0, c0 = (state, None) if single else state
+            h, c, halts = ponder(
+                first, later, h0, c0, self.cell.weight_hh, self.halt.weight, self.halt.bias, self.max_steps, self.eps
+            )
+            states = (h,) if single else (h, c)
+        else:
+            states, halts = self._ponder_loop(x, (state,) if single else state, single)
+        p, steps, remainder = halting_weights(halts, self.eps)
+        mean = tuple((p.unsqueeze(-1) * part).sum(1) for part in states)
+        mean_state = mean[0] if single else mean
+        return mean_state, steps + remainder, {"h": halts, "p": p, "steps": steps, "remainder": remainder}
+
+    def _ponder_loop(self, x: torch.Tensor, parts: tuple, single: bool):
+        """The inner steps, each recorded by autograd: (every state element's states B x K x ...,
+        halting values B x K)."""
+        first, later, step = _inner_steps(self.cell, x)
         advance = (lambda pre, s: (step(pre, s[0]),)) if single else step
         states, halts = [], []
         total = torch.zeros(x.shape[0], device=x.device, dtype=x.dtype)
@@ -81,11 +100,14 @@ class ACTCell(nn.Module):
             if len(left) == 0:
                 break
             going = left if len(left) < x.shape[0] else None
-        h = torch.stack(halts, dim=-1)  # B x K
-        p, steps, remainder = halting_weights(h, self.eps)
-        mean = tuple((p.unsqueeze(-1) * torch.stack(part, dim=1)).sum(1) for part in zip(*states))
-        mean_state = mean[0] if single else mean
-        return mean_state, steps + remainder, {"h": h, "p": p, "steps": steps, "remainder": remainder}
+        return tuple(torch.stack(part, dim=1) for part in zip(*states)), torch.stack(halts, dim=-1)
+
+
+def _has_fast_backward(cell: nn.Module) -> bool:
+    """Cells whose inner steps act/ponder.py runs: a tanh nn.RNNCell or an nn.LSTMCell, with biases."""
+    if isinstance(cell, nn.RNNCell):
+        return cell.bias and cell.nonlinearity == "tanh"
+    return isinstance(cell, nn.LSTMCell) and cell.bias
 
 
 def _inner_steps(cell: nn.Module, x: torch.Tensor):
