@@ -65,6 +65,7 @@ CHANGED = {
 # initialisation: a trained ACT network ponders about 10 inner steps per input where a fresh one ponders 2
 STORED = {
     "act/logic, trained weights": ("act", "logic-tau0.01-seed0", 12),
+    "act/parity, trained weights": ("act", "tau0.001-seed0", 400),
 }
 
 

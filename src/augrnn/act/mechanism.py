@@ -56,14 +56,13 @@ class ACTCell(nn.Module):
 
     def forward(self, x: torch.Tensor, state):
         single = not isinstance(state, tuple)  # an RNN's state B x H; an LSTM's the tuple (h, c)
-        if _has_fast_backward(self.cell):
+        if isinstance(self.cell, nn.LSTMCell) and self.cell.bias:
             # The same inner steps as _ponder_loop, with a hand-written backward pass (act/ponder.py).
             first, later, _ = _inner_steps(self.cell, x)
-            h0, c0 = (state, None) if single else state
             h, c, halts = ponder(
-                first, later, h0, c0, self.cell.weight_hh, self.halt.weight, self.halt.bias, self.max_steps, self.eps
+                first, later, *state, self.cell.weight_hh, self.halt.weight, self.halt.bias, self.max_steps, self.eps
             )
-            states = (h,) if single else (h, c)
+            states = (h, c)
         else:
             states, halts = self._ponder_loop(x, (state,) if single else state, single)
         p, steps, remainder = halting_weights(halts, self.eps)
@@ -101,13 +100,6 @@ class ACTCell(nn.Module):
                 break
             going = left if len(left) < x.shape[0] else None
         return tuple(torch.stack(part, dim=1) for part in zip(*states)), torch.stack(halts, dim=-1)
-
-
-def _has_fast_backward(cell: nn.Module) -> bool:
-    """Cells whose inner steps act/ponder.py runs: a tanh nn.RNNCell or an nn.LSTMCell, with biases."""
-    if isinstance(cell, nn.RNNCell):
-        return cell.bias and cell.nonlinearity == "tanh"
-    return isinstance(cell, nn.LSTMCell) and cell.bias
 
 
 def _inner_steps(cell: nn.Module, x: torch.Tensor):
