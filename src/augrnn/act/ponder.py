@@ -1,6 +1,6 @@
 """The inner steps of ACT (Graves 2016, section 2) for an LSTM cell, with a hand-written backward pass.
 
-`ponder` runs the same recurrence as the loop in `ACTCell.forward`, operation for operation, so its
+`ponder` runs the same recurrence as `ACTCell._ponder_loop`, operation for operation, so its
 states and halting values are the same to the last bit. It differs in the backward pass. Autograd would
 record every inner step's dozen small operations and run each one's backward as a node of its graph.
 Here the forward records nothing, and one function walks the inner steps back, with one matrix product
@@ -53,7 +53,7 @@ class _Ponder(torch.autograd.Function):
             total = total + eta
             if n + 1 == max_steps:
                 break
-            left = (total < 1 - eps).nonzero().squeeze(-1)  # the host check, as in ACTCell.forward
+            left = (total < 1 - eps).nonzero().squeeze(-1)  # the host check, as in ACTCell._ponder_loop
             if len(left) == 0:
                 break
             going = left if len(left) < first.shape[0] else None
