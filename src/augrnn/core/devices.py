@@ -54,8 +54,9 @@ def deterministic(device: torch.device) -> None:
     """On CUDA, cuDNN's deterministic algorithms (the strip reader's convolutions, the recurrent
     layers) and no autotuning, and full float32 there too (torch's default lets cuDNN multiply in
     TF32, 10-bit mantissas, where its matrix products already use float32), as on the CPU. Other
-    CUDA kernels may still differ from run to run (torch's float cumsum, the backward of a gather:
-    ACT uses both). The CPU's kernels are deterministic already."""
+    CUDA kernels may still differ from run to run (torch's float cumsum, the backward of a gather and
+    index_add, which sum in whatever order the GPU's threads arrive: ACT uses all three). The CPU's
+    kernels are deterministic already."""
     if device.type == "cuda":
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False
