@@ -68,7 +68,8 @@ class _Ponder(torch.autograd.Function):
         # The halting unit eta^n = sigmoid(w . h^n + b) reads every sample's state after each inner step.
         d_pre_halt = d_eta * eta_all * (1 - eta_all)  # B x K
         d_h_all = d_h_all + d_pre_halt.unsqueeze(-1) * halt_weight  # B x K x H
-        d_h = d_c = d_later = None  # d_h, d_c: the gradient reaching the state after step n from later steps
+        d_h = d_c = None  # the gradient reaching the state after step n from the steps after it
+        d_later = d_h_all.new_zeros(d_h_all.shape[0], weight_hh.shape[0])
         d_zs, h_ins = [], []
         for n in reversed(range(eta_all.shape[1])):
             going, h_in, c_in, i, f, g, o, tc = ctx.steps[n]
@@ -86,18 +87,15 @@ class _Ponder(torch.autograd.Function):
             dh_prev, dc_prev = d_z @ weight_hh, dc_in * f
             d_zs.append(d_z)
             h_ins.append(h_in)
-            if n > 0:  # the later steps share one input, `later`; only the samples that ran get its gradient
-                if going is None:
-                    d_later = d_z if d_later is None else d_later + d_z
-                else:
-                    d_later = (d_z.new_zeros(dh.shape[0], d_z.shape[1]) if d_later is None else d_later).index_add(
-                        0, going, d_z
-                    )
+            # The later steps share one input, `later`; only the samples that ran get its gradient.
+            if n > 0 and going is None:
+                d_later += d_z
+            elif n > 0:
+                d_later.index_add_(0, going, d_z)
             # A sample that did not run step n passed its state through unchanged.
             d_h = dh_prev if going is None else dh.index_copy(0, going, dh_prev)
             d_c = dc_prev if going is None else dc.index_copy(0, going, dc_prev)
         d_first = d_zs[-1]  # step 0 runs every sample
-        d_later = torch.zeros_like(d_first) if d_later is None else d_later
         d_weight_hh = torch.cat(d_zs).t() @ torch.cat(h_ins)
         d_halt_weight = d_pre_halt.reshape(1, -1) @ h_all.reshape(-1, h_all.shape[-1])
         d_halt_bias = d_pre_halt.sum().reshape(1)
