@@ -39,7 +39,12 @@ import torch
 from augrnn.book.chapters import CHAPTERS
 from augrnn.core import io
 from augrnn.core.devices import pick_device, step_generator
-from augrnn.core.train import make_optimizer
+
+try:  # the update fit runs (core/update.py); a checkout from before it (--against) has make_optimizer
+    from augrnn.core.update import Update
+except ImportError:
+    Update = None
+    from augrnn.core.train import make_optimizer
 from timing import record
 
 HERE = str(Path(__file__).resolve().parents[1])  # this checkout
@@ -84,17 +89,23 @@ def fresh_model(experiment, cfg, device, compile_=None, weights=None):
 def steps_per_second(experiment, cfg, model, device, steps, first_step, around=contextlib.nullcontext):
     """Steps per second over `steps` steps from `first_step`, after one untimed warm-up step; the timed
     steps run inside the context `around()` (floor.py's profiler)."""
-    opt = make_optimizer(cfg, model.parameters())
+    update = Update(cfg, model.parameters()) if Update else None
+    opt = update or make_optimizer(cfg, model.parameters())
     step = first_step
 
     def one():
         nonlocal step
         b = experiment.batch(cfg, step, step_generator(cfg.seed, step, device), device)
         loss, _ = experiment.loss(model, b, cfg)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
-        opt.step()
+        if update:  # as fit runs it: clipping, gradient noise, the optimiser
+            update.zero_grad()
+            loss.backward()
+            update.step(step)
+        else:
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+            opt.step()
         step += 1
 
     # On a GPU the queue is drained before and after, so the time is the GPU's, not the launches'.

@@ -4,6 +4,7 @@ import torch
 
 from augrnn.core import train
 from augrnn.core.config import ConfigError
+from augrnn.core.update import make_optimizer
 from augrnn.soft_lookup.lookup import Lookup, LookupConfig
 
 CFG = LookupConfig(steps=40, batch_size=16, lr=3e-3, log_every=5, checkpoint_every=10, eval_batch=64)
@@ -355,7 +356,7 @@ def test_optimizer_updates_all_parameters_at_once_with_the_per_parameter_loops_n
         torch.manual_seed(0)
         net = torch.nn.LSTM(5, 7, num_layers=2)
         start = [p.detach().clone() for p in net.parameters()]
-        opt = train.make_optimizer(cfg, net.parameters())
+        opt = make_optimizer(cfg, net.parameters())
         assert opt.defaults["foreach"] is True
         if not foreach:  # the same optimiser with torch's CPU default, the loop over parameters
             opt = type(opt)(net.parameters(), **{**opt.defaults, "foreach": False})

@@ -33,17 +33,7 @@ from tqdm.std import tqdm
 from . import io, provenance
 from .config import Config, ConfigError, TrainConfig
 from .devices import compile_blocker, deterministic, pick_device, rng_states, set_rng_states, step_generator
-
-
-def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
-    # foreach: one call per update rule's operation over all parameters, where torch's CPU default
-    # loops over them in Python (about ten small calls per parameter); the same operations,
-    # so the same numbers to the last bit (tests/core/test_train.py). torch's fused kernels are faster
-    # still but round differently, so a stored run would no longer be retrained to the same numbers.
-    if cfg.optimizer == "rmsprop":
-        # Graves et al. 2014 (NTM), section 4: RMSProp with momentum 0.9.
-        return torch.optim.RMSprop(params, lr=cfg.lr, momentum=cfg.momentum, alpha=0.95, eps=1e-6, foreach=True)
-    return torch.optim.Adam(params, lr=cfg.lr, foreach=True)
+from .update import Update
 
 
 def learning_rate(cfg: TrainConfig, step: int) -> float:
@@ -109,7 +99,8 @@ def fit(
     torch.manual_seed(cfg.seed)
     data_seed = cfg.seed if cfg.data_seed < 0 else cfg.data_seed
     model = experiment.build_model(cfg).to(device)
-    optimizer = make_optimizer(cfg, model.parameters())
+    # Before compile_model: on a CPU the update makes the parameters views into one buffer.
+    update = Update(cfg, model.parameters())
     compiled = False
     if cfg.compile and hasattr(experiment, "compile_model"):
         # The compiled step gives the eager numbers to float tolerance, so where torch.compile cannot
@@ -130,7 +121,7 @@ def fit(
         # the checkpoint (it changes no numbers), so an interrupted run survives a new option.
         if ckpt["fingerprint"] == fingerprint or ("config" in ckpt and same_experiment(ckpt["config"], cfg)):
             model.load_state_dict(ckpt["model"])
-            optimizer.load_state_dict(ckpt["optimizer"])
+            update.load_state_dict(ckpt["optimizer"])
             set_rng_states(ckpt["rng"], device)
             start, rows, elapsed = ckpt["step"], ckpt["rows"], ckpt["elapsed"]
             best = ckpt.get("best", best)
@@ -149,7 +140,7 @@ def fit(
                 "rows": rows,
                 "elapsed": elapsed + time.time() - t0,
                 "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
+                "optimizer": update.state_dict(),
                 "rng": rng_states(device),
                 "best": best,
             },
@@ -174,23 +165,13 @@ def fit(
     )
     for step in bar:
         if cfg.warmdown:
-            for group in optimizer.param_groups:
+            for group in update.param_groups:
                 group["lr"] = learning_rate(cfg, step)
         batch = experiment.batch(cfg, step, step_generator(data_seed, step, device), device)
         loss, metrics = experiment.loss(model, batch, cfg)
-        optimizer.zero_grad(set_to_none=True)
+        update.zero_grad()
         loss.backward()
-        if cfg.clip > 0 and cfg.clip_mode == "value":
-            torch.nn.utils.clip_grad_value_(model.parameters(), cfg.clip)
-        elif cfg.clip > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
-        if cfg.grad_noise:
-            # Neelakantan et al. 2015 (gradient noise): sigma^2 = eta / (1 + t)^0.55, after clipping.
-            std = (cfg.grad_noise / (1 + step) ** 0.55) ** 0.5
-            for p in model.parameters():
-                if p.grad is not None:
-                    p.grad.add_(torch.randn_like(p.grad) * std)
-        optimizer.step()
+        update.step(step)  # clipping, gradient noise, the optimiser (core/update.py)
         # Accumulate on the device; the only host sync is at log steps.
         for k, v in metrics.items():
             v = v.detach()
