@@ -19,6 +19,7 @@ import argparse
 import shlex
 import statistics
 import sys
+from pathlib import Path
 
 import torch
 from torch.profiler import ProfilerActivity, profile
@@ -26,7 +27,7 @@ from torch.profiler import ProfilerActivity, profile
 from augrnn.book.chapters import CHAPTERS
 from augrnn.core.devices import pick_device
 from timing import record
-from train_step import RUNS, fresh_model, steps_per_second
+from train_step import HERE, RUNS, STORED, fresh_model, steps_per_second
 
 PRODUCTS = {
     "aten::mm",
@@ -41,10 +42,11 @@ PRODUCTS = {
 }
 
 
-def profiled(exp, cfg, device, steps, first_step, compile_) -> tuple[float, float]:
-    """(products' seconds per step, aten calls per step) over `steps` steps of a fresh model."""
+def profiled(exp, cfg, device, steps, first_step, compile_, weights=None) -> tuple[float, float]:
+    """(products' seconds per step, aten calls per step) over `steps` steps of a fresh model (or one
+    from the stored weights at the path `weights`)."""
     prof = profile(activities=[ProfilerActivity.CPU])
-    model = fresh_model(exp, cfg, device, compile_)
+    model = fresh_model(exp, cfg, device, compile_, weights)
     steps_per_second(exp, cfg, model, device, steps, first_step, around=lambda: prof)
     events = [e for e in prof.key_averages() if e.key.startswith("aten::")]
     products = sum(e.self_cpu_time_total for e in events if e.key in PRODUCTS) * 1e-6
@@ -59,6 +61,7 @@ def main():
     ap.add_argument("--first-step", type=int, default=2000)
     ap.add_argument("--no-compile", action="store_true")
     ap.add_argument("--record", action="store_true", help="keep the results in data/results/benchmarks.json")
+    ap.add_argument("--label", default="", help="recorded under '..., LABEL', beside the table without one")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     device = pick_device("cpu")  # the profile counts CPU time: on a GPU it would time the launches
@@ -66,7 +69,9 @@ def main():
     heads = ("ms/step", 8), ("products", 9), ("share", 6), ("aten/step", 9), ("bound", 6)
     print(f"{'experiment':24s} {'mode':9s} " + " ".join(f"{h:>{w}s}" for h, w in heads))
     rows = []
-    for (chapter, name), (label, steps) in RUNS.items():
+    runs = [(label, chapter, name, steps) for (chapter, name), (label, steps) in RUNS.items()]
+    runs += [(label, *run) for label, run in STORED.items()]  # from a stored run's trained weights
+    for label, chapter, name, steps in runs:
         if args.only and label not in args.only:
             continue
         planned = next(p for p in CHAPTERS[chapter].plan("full") if p.name == name)
@@ -74,13 +79,14 @@ def main():
         modes = {"eager": None}
         if not args.no_compile and hasattr(exp, "compile_model"):
             modes["compiled"] = exp.compile_model
+        weights = Path(HERE, "data", "results", chapter, name, "model.pt") if label in STORED else None
         for mode, compile_ in modes.items():
             rates = []
             for _ in range(args.rounds):
-                model = fresh_model(exp, cfg, device, compile_)
+                model = fresh_model(exp, cfg, device, compile_, weights)
                 rates.append(steps_per_second(exp, cfg, model, device, steps, args.first_step))
             step = 1 / statistics.median(rates)
-            products, calls = profiled(exp, cfg, device, steps, args.first_step, compile_)
+            products, calls = profiled(exp, cfg, device, steps, args.first_step, compile_, weights)
             row = {
                 "experiment": label,
                 "mode": mode,
@@ -98,7 +104,8 @@ def main():
                 flush=True,
             )
     if args.record:
-        record("distance to the floor: matrix products per step", "python " + shlex.join(sys.argv), rows, device)
+        name = "distance to the floor: matrix products per step" + (f", {args.label}" if args.label else "")
+        record(name, "python " + shlex.join(sys.argv), rows, device)
 
 
 if __name__ == "__main__":
