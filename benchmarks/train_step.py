@@ -90,7 +90,7 @@ def steps_per_second(experiment, cfg, model, device, steps, first_step, around=c
     """Steps per second over `steps` steps from `first_step`, after one untimed warm-up step; the timed
     steps run inside the context `around()` (floor.py's profiler)."""
     update = Update(cfg, model.parameters()) if Update else None
-    opt = update or make_optimizer(cfg, model.parameters())
+    opt = None if update else make_optimizer(cfg, model.parameters())
     step = first_step
 
     def one():

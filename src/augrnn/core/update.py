@@ -122,8 +122,9 @@ class Flat:
 
     def __init__(self, params: list[torch.Tensor]):
         self.params = params
-        # each parameter's dimensions from the largest stride down: its memory order, as a permutation
-        self.orders = [sorted(range(p.dim()), key=lambda d: -p.stride(d)) for p in params]
+        # each parameter's dimensions from the largest stride down (its memory order), None if in order
+        orders = [sorted(range(p.dim()), key=lambda d: -p.stride(d)) for p in params]
+        self.orders = [None if order == sorted(order) else order for order in orders]
         self.offsets, total = [], 0
         for p in params:
             self.offsets.append(total)
@@ -175,9 +176,7 @@ class Flat:
     def _memory_order(self, t: torch.Tensor, i: int) -> torch.Tensor:
         """t, shaped like parameter i, as a vector in the order of that parameter's memory."""
         order = self.orders[i]
-        if order != sorted(order):
-            t = t.permute(order)
-        return t.reshape(-1)
+        return (t if order is None else t.permute(order)).reshape(-1)
 
 
 def _dense(p: torch.Tensor) -> bool:
