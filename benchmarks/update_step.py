@@ -18,28 +18,16 @@ import torch
 
 from augrnn.book.chapters import CHAPTERS
 from augrnn.core.devices import pick_device, step_generator
-from augrnn.core.update import Update, make_optimizer
+from augrnn.core.update import Update
 from timing import record
 from train_step import RUNS, fresh_model
 
 
 def per_parameter(cfg, model):
-    """fit's update before core/update.py: torch's calls over the parameters one by one."""
-    opt = make_optimizer(cfg, model.parameters())
-
-    def step(t):
-        if cfg.clip > 0 and cfg.clip_mode == "value":
-            torch.nn.utils.clip_grad_value_(model.parameters(), cfg.clip)
-        elif cfg.clip > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
-        if cfg.grad_noise:
-            std = (cfg.grad_noise / (1 + t) ** 0.55) ** 0.5
-            for p in model.parameters():
-                if p.grad is not None:
-                    p.grad.add_(torch.randn_like(p.grad) * std)
-        opt.step()
-
-    return lambda: opt.zero_grad(set_to_none=True), step
+    """fit's update before core/update.py: torch's calls over the parameters one by one (the update's
+    form on a GPU)."""
+    update = Update(cfg, model.parameters(), flat=False)
+    return update.zero_grad, update.step
 
 
 def flat(cfg, model):
