@@ -1,11 +1,16 @@
-"""The hand-written backward pass of ACT's LSTM inner steps (act/ponder.py) against autograd on the loop."""
+"""The hand-written backward pass of ACT's LSTM inner steps (act/ponder.py) against autograd on the loop,
+and its C++ loops (act/ponder.cpp) against its Python ones."""
+
+from pathlib import Path
 
 import pytest
 import torch
 from torch import nn
 
+from augrnn.act import ponder as ponder_module
 from augrnn.act.mechanism import ACTCell, halting_weights
 from augrnn.act.ponder import ponder
+from augrnn.core import native
 
 
 def _cell(dtype):
@@ -73,3 +78,57 @@ def test_gradcheck_against_finite_differences():
     assert steps.shape[1] > 2  # several inner steps
 
     assert torch.autograd.gradcheck(lambda *a: ponder(*a, 6, 0.01), tuple(args), eps=1e-6, atol=1e-7)
+
+
+def _ponder_args(dtype, B, H, seed):
+    g = torch.Generator().manual_seed(seed)
+
+    def rand(*shape, scale=1.0):
+        return (torch.randn(*shape, generator=g, dtype=dtype) * scale).requires_grad_()
+
+    halt_bias = torch.tensor([-1.0], dtype=dtype, requires_grad=True)
+    return [
+        rand(B, 4 * H),
+        rand(B, 4 * H),
+        rand(B, H),
+        rand(B, H),
+        rand(4 * H, H, scale=0.3),
+        rand(1, H, scale=2.0),
+    ] + [halt_bias]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("B, H, cap", [(16, 8, 7), (64, 37, 12)])
+def test_the_cpp_loops_give_the_python_loops_numbers_to_the_last_bit(dtype, B, H, cap):
+    """act/ponder.cpp (built here: the test fails where it cannot be) against _Ponder's Python loops:
+    states, halting values and every gradient, with samples halting at different inner steps (the C++
+    backward's fused arithmetic and its gathers by the samples still running) and some at the cap."""
+    assert native.load(Path(ponder_module.__file__).with_name("ponder.cpp")) is not None
+    results = []
+    for use_native in (False, True):
+        args = _ponder_args(dtype, B, H, seed=5)
+        h, c, eta = ponder(*args, cap, 0.01, use_native=use_native)
+        (h.sin().sum() + c.cos().sum() + (eta * eta).sum()).backward()
+        results.append([h.detach(), c.detach(), eta.detach()] + [a.grad for a in args])
+    halted_at = (eta.detach().cumsum(-1) < 0.99).sum(-1)
+    assert len(set(halted_at.tolist())) > 2 and eta.shape[1] == cap  # samples stop at various steps
+    for a, b in zip(*results):
+        assert a.abs().max() > 0
+        assert torch.equal(a, b), (a - b).abs().max()
+
+
+def test_without_the_cpp_loops_the_python_ones_run(monkeypatch):
+    monkeypatch.setenv("AUGRNN_NATIVE", "0")
+    native.load.cache_clear()
+    try:
+        assert native.load(Path(ponder_module.__file__).with_name("ponder.cpp")) is None
+    finally:
+        native.load.cache_clear()
+
+
+def test_a_source_that_does_not_build_warns_and_gives_none(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_EXTENSIONS_DIR", str(tmp_path))
+    bad = tmp_path / "broken.cpp"
+    bad.write_text("this is not C++\n")
+    with pytest.warns(UserWarning, match="broken.cpp"):
+        assert native.load(bad) is None

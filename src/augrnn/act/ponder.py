@@ -14,21 +14,38 @@ Shapes: first, later B x 4H (the input's share of the gates' pre-activations, wi
 and without), h0, c0 B x H, weight_hh 4H x H, halt_weight 1 x H, halt_bias 1. Returns the states after
 every inner step, h and c B x K x H, and the halting values B x K (K: the inner steps taken, at most
 max_steps).
+
+The same two loops in C++ (act/ponder.cpp: the same ATen calls in the same order, so the same numbers
+to the last bit) run instead wherever that file can be built (core/native.py): a trained logic
+network's step spends most of its time in these loops, and most of that in Python's cost per call.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch.nn import functional as F
 
+from ..core import native
 
-def ponder(first, later, h0, c0, weight_hh, halt_weight, halt_bias, max_steps: int, eps: float):
-    return _Ponder.apply(first, later, h0, c0, weight_hh, halt_weight, halt_bias, max_steps, eps)
+
+def ponder(first, later, h0, c0, weight_hh, halt_weight, halt_bias, max_steps: int, eps: float, use_native=True):
+    """use_native: run the C++ loops on a CPU where they build (False: these Python ones)."""
+    lib = native.load(Path(__file__).with_name("ponder.cpp")) if use_native and first.device.type == "cpu" else None
+    return _Ponder.apply(first, later, h0, c0, weight_hh, halt_weight, halt_bias, max_steps, eps, lib)
 
 
 class _Ponder(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, first, later, h0, c0, weight_hh, halt_weight, halt_bias, max_steps, eps):
+    def forward(ctx, first, later, h0, c0, weight_hh, halt_weight, halt_bias, max_steps, eps, lib):
+        ctx.lib = lib
+        if lib is not None:
+            h_all, c_all, eta_all, *ctx.steps = lib.forward(
+                first, later, h0, c0, weight_hh, halt_weight, halt_bias, max_steps, eps
+            )
+            ctx.save_for_backward(weight_hh, halt_weight, h_all, eta_all)
+            return h_all, c_all, eta_all
         h, c = h0, c0
         hs, cs, halts, steps = [], [], [], []
         total = torch.zeros(first.shape[0], device=first.device, dtype=first.dtype)
@@ -65,6 +82,9 @@ class _Ponder(torch.autograd.Function):
     @staticmethod
     def backward(ctx, d_h_all, d_c_all, d_eta):
         weight_hh, halt_weight, h_all, eta_all = ctx.saved_tensors
+        if ctx.lib is not None:
+            grads = ctx.lib.backward(ctx.steps, weight_hh, halt_weight, h_all, eta_all, d_h_all, d_c_all, d_eta)
+            return (*grads, None, None, None)
         # The halting unit eta^n = sigmoid(w . h^n + b) reads every sample's state after each inner step.
         d_pre_halt = d_eta * eta_all * (1 - eta_all)  # B x K
         d_h_all = d_h_all + d_pre_halt.unsqueeze(-1) * halt_weight  # B x K x H
@@ -99,4 +119,4 @@ class _Ponder(torch.autograd.Function):
         d_weight_hh = torch.cat(d_zs).t() @ torch.cat(h_ins)
         d_halt_weight = d_pre_halt.reshape(1, -1) @ h_all.reshape(-1, h_all.shape[-1])
         d_halt_bias = d_pre_halt.sum().reshape(1)
-        return d_first, d_later, d_h, d_c, d_weight_hh, d_halt_weight, d_halt_bias, None, None
+        return d_first, d_later, d_h, d_c, d_weight_hh, d_halt_weight, d_halt_bias, None, None, None

@@ -1,0 +1,55 @@
+"""C++ versions of a few hot loops, built on first use with torch's extension builder.
+
+A C++ loop gives the same numbers as the Python code it stands for, to the last bit (each has a test
+of that): it calls the same ATen operations in the same order, or does the same element-wise
+arithmetic (products and sums, each rounded as torch rounds it, without fused multiply-adds) in one
+pass where Python makes a dozen calls. What it saves is torch's and Python's cost per call, a few
+microseconds, which in a loop of small operations is most of the time. The first use on a machine
+compiles the source (about 15 s; it needs a C++ compiler, as torch.compile on a CPU does) into
+torch's extension cache (TORCH_EXTENSIONS_DIR, by default ~/.cache/torch_extensions); later uses load
+it from there. Where it cannot be built, or with AUGRNN_NATIVE=0, the Python code runs instead, with
+one warning (none for AUGRNN_NATIVE=0).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+
+@functools.cache
+def load(source: str | Path):
+    """The extension built from the C++ file `source` (its functions as attributes), or None."""
+    source = Path(source)
+    if os.environ.get("AUGRNN_NATIVE", "1") == "0":
+        return None
+    # The source's hash in the name: a checkout with other code builds its own, not over this one.
+    name = f"augrnn_{source.stem}_{hashlib.sha256(source.read_bytes()).hexdigest()[:12]}"
+    try:
+        from torch.utils import cpp_extension
+
+        _ninja_on_path()
+        return cpp_extension.load(name, [str(source)], extra_cflags=["-O2", "-ffp-contract=off"], verbose=False)
+    except Exception as e:  # no compiler, no ninja, a failed build: the Python code gives the same numbers
+        warnings.warn(
+            f"augrnn: could not build {source.name} ({type(e).__name__}: {str(e)[:200]}); "
+            "running its Python version instead (the same numbers, slower)",
+            stacklevel=2,
+        )
+        return None
+
+
+def _ninja_on_path() -> None:
+    """torch's builder runs `ninja` from PATH; the pip package `ninja` (a dependency) puts it in the
+    environment's bin folder, which is not on PATH when Python runs without the environment activated."""
+    if shutil.which("ninja") is None:
+        try:
+            import ninja
+
+            os.environ["PATH"] = ninja.BIN_DIR + os.pathsep + os.environ.get("PATH", "")
+        except ImportError:
+            pass  # the build then fails with torch's own message, and the Python code runs
