@@ -79,6 +79,23 @@ std::vector<Tensor> forward(const Tensor& first, const Tensor& later, const Tens
   return out;
 }
 
+// One sample's row of gate_grads (below); no two of these rows overlap (dc and d_z are buffers of their
+// own), which lets the compiler vectorise the loop.
+template <typename T>
+void gate_grads_row(const T* __restrict__ dh, const T* __restrict__ c_in, const T* __restrict__ i,
+                    const T* __restrict__ f, const T* __restrict__ g, const T* __restrict__ o,
+                    const T* __restrict__ tc, T* __restrict__ dc, T* __restrict__ z, int64_t H) {
+  const T one = 1;
+  for (int64_t j = 0; j < H; ++j) {
+    const T dci = dc[j] + dh[j] * o[j] * (one - tc[j] * tc[j]);
+    z[j] = (dci * g[j]) * (i[j] * (one - i[j]));
+    z[H + j] = (dci * c_in[j]) * (f[j] * (one - f[j]));
+    z[2 * H + j] = (dci * i[j]) * (one - g[j] * g[j]);
+    z[3 * H + j] = (dh[j] * tc[j]) * (o[j] * (one - o[j]));
+    dc[j] = dci * f[j];
+  }
+}
+
 // The gates' gradients for the samples that ran step n (row going[r] of dh and dc, or row r when every
 // sample ran), as _Ponder.backward computes them with a dozen element-wise calls, here in one pass with
 // the same arithmetic in the same order (each product and sum rounded as there; the build turns off
@@ -90,23 +107,18 @@ void gate_grads(const Tensor& dh, Tensor& dc, const Tensor& going, const Tensor&
                 const Tensor& f, const Tensor& g, const Tensor& o, const Tensor& tc, Tensor& d_z) {
   const int64_t rows = i.size(0), H = i.size(1);
   const int64_t* idx = going.defined() ? going.data_ptr<int64_t>() : nullptr;
+  for (const Tensor* t : std::initializer_list<const Tensor*>{&dh, &dc, &c_in, &i, &f, &g, &o, &tc, &d_z}) {
+    TORCH_CHECK(t->stride(1) == 1, "gate_grads: rows must be contiguous");
+  }
   AT_DISPATCH_FLOATING_TYPES(dh.scalar_type(), "gate_grads", [&] {
     using T = scalar_t;
-    auto dh_ = dh.accessor<T, 2>(), dc_ = dc.accessor<T, 2>(), z = d_z.accessor<T, 2>();
-    auto c_ = c_in.accessor<T, 2>(), i_ = i.accessor<T, 2>(), f_ = f.accessor<T, 2>();
-    auto g_ = g.accessor<T, 2>(), o_ = o.accessor<T, 2>(), tc_ = tc.accessor<T, 2>();
-    const T one = 1;
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t s = idx ? idx[r] : r;
-      for (int64_t j = 0; j < H; ++j) {
-        const T dhv = dh_[s][j], iv = i_[r][j], fv = f_[r][j], gv = g_[r][j], ov = o_[r][j], tv = tc_[r][j];
-        const T dci = dc_[s][j] + dhv * ov * (one - tv * tv);
-        z[r][j] = (dci * gv) * (iv * (one - iv));
-        z[r][H + j] = (dci * c_[r][j]) * (fv * (one - fv));
-        z[r][2 * H + j] = (dci * iv) * (one - gv * gv);
-        z[r][3 * H + j] = (dhv * tv) * (ov * (one - ov));
-        dc_[s][j] = dci * fv;
-      }
+      gate_grads_row<T>(dh.data_ptr<T>() + s * dh.stride(0), c_in.data_ptr<T>() + r * c_in.stride(0),
+                        i.data_ptr<T>() + r * i.stride(0), f.data_ptr<T>() + r * f.stride(0),
+                        g.data_ptr<T>() + r * g.stride(0), o.data_ptr<T>() + r * o.stride(0),
+                        tc.data_ptr<T>() + r * tc.stride(0), dc.data_ptr<T>() + s * dc.stride(0),
+                        d_z.data_ptr<T>() + r * d_z.stride(0), H);
     }
   });
 }

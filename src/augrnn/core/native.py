@@ -33,10 +33,12 @@ def load(source: str | Path):
         from torch.utils import cpp_extension
 
         _ninja_on_path()
-        return cpp_extension.load(name, [str(source)], extra_cflags=["-O2", "-ffp-contract=off"], verbose=False)
+        return cpp_extension.load(name, [str(source)], extra_cflags=["-O3", "-ffp-contract=off"], verbose=False)
     except Exception as e:  # no compiler, no ninja, a failed build: the Python code gives the same numbers
+        lines = [line for line in str(e).splitlines() if line.strip()]
+        why = " / ".join([line for line in lines if "error" in line.lower()][:3] or lines[-1:])
         warnings.warn(
-            f"augrnn: could not build {source.name} ({type(e).__name__}: {str(e)[:200]}); "
+            f"augrnn: could not build {source.name} ({type(e).__name__}: {why[:400]}); "
             "running its Python version instead (the same numbers, slower)",
             stacklevel=2,
         )
