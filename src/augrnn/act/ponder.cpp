@@ -1,7 +1,9 @@
 // The inner steps of ACT for an LSTM cell, forward and backward: act/ponder.py's _Ponder, operation for
-// operation, with the same ATen calls in the same order, so the same numbers to the last bit
-// (tests/act/test_ponder.py). Python pays a few microseconds to dispatch each of the two dozen small
-// operations of an inner step; here the loop over the inner steps runs in C++. core/native.py builds it.
+// operation, with the same ATen calls in the same order, except that two runs of element-wise arithmetic
+// (cell_state, gate_grads) are one pass each with the same products and sums in the same order. So the
+// numbers are the same to the last bit (tests/act/test_ponder.py). Python and torch pay a few
+// microseconds for each of the two dozen small calls of an inner step; here the loop runs in C++ and
+// the element-wise runs make one call. core/native.py builds it (CPU tensors, float32 or float64).
 
 #include <ATen/ATen.h>
 #include <torch/csrc/utils/pybind.h>

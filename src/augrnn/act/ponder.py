@@ -15,9 +15,11 @@ and without), h0, c0 B x H, weight_hh 4H x H, halt_weight 1 x H, halt_bias 1. Re
 every inner step, h and c B x K x H, and the halting values B x K (K: the inner steps taken, at most
 max_steps).
 
-The same two loops in C++ (act/ponder.cpp: the same ATen calls in the same order, so the same numbers
-to the last bit) run instead wherever that file can be built (core/native.py): a trained logic
-network's step spends most of its time in these loops, and most of that in Python's cost per call.
+The same two loops in C++ (act/ponder.cpp) run instead on a CPU wherever that file can be built
+(core/native.py). They make the same ATen calls in the same order, except that the element-wise
+arithmetic of the cell state and of the gates' derivatives runs in one pass with the same products and
+sums in the same order, so the numbers are the same to the last bit (tested). A trained logic network's
+step spends most of its time in these loops, and much of that in the cost of each small call.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from ..core import native
 
 def ponder(first, later, h0, c0, weight_hh, halt_weight, halt_bias, max_steps: int, eps: float, use_native=True):
     """use_native: run the C++ loops on a CPU where they build (False: these Python ones)."""
-    lib = native.load(Path(__file__).with_name("ponder.cpp")) if use_native and first.device.type == "cpu" else None
+    cpu = first.device.type == "cpu" and first.dtype in (torch.float32, torch.float64)
+    lib = native.load(Path(__file__).with_name("ponder.cpp")) if use_native and cpu else None
     return _Ponder.apply(first, later, h0, c0, weight_hh, halt_weight, halt_bias, max_steps, eps, lib)
 
 
