@@ -115,20 +115,3 @@ def test_the_cpp_loops_give_the_python_loops_numbers_to_the_last_bit(dtype, B, H
     for a, b in zip(*results):
         assert a.abs().max() > 0
         assert torch.equal(a, b), (a - b).abs().max()
-
-
-def test_without_the_cpp_loops_the_python_ones_run(monkeypatch):
-    monkeypatch.setenv("AUGRNN_NATIVE", "0")
-    native.load.cache_clear()
-    try:
-        assert native.load(Path(ponder_module.__file__).with_name("ponder.cpp")) is None
-    finally:
-        native.load.cache_clear()
-
-
-def test_a_source_that_does_not_build_warns_and_gives_none(tmp_path, monkeypatch):
-    monkeypatch.setenv("TORCH_EXTENSIONS_DIR", str(tmp_path))
-    bad = tmp_path / "broken.cpp"
-    bad.write_text("this is not C++\n")
-    with pytest.warns(UserWarning, match="broken.cpp"):
-        assert native.load(bad) is None

@@ -17,8 +17,11 @@ import functools
 import hashlib
 import os
 import shutil
+import time
 import warnings
 from pathlib import Path
+
+import torch
 
 
 @functools.cache
@@ -27,12 +30,15 @@ def load(source: str | Path):
     source = Path(source)
     if os.environ.get("AUGRNN_NATIVE", "1") == "0":
         return None
-    # The source's hash in the name: a checkout with other code builds its own, not over this one.
-    name = f"augrnn_{source.stem}_{hashlib.sha256(source.read_bytes()).hexdigest()[:12]}"
+    # The source's and torch's versions in the name: other code, or another torch, builds its own.
+    key = hashlib.sha256(source.read_bytes() + torch.__version__.encode()).hexdigest()[:12]
+    name = f"augrnn_{source.stem}_{key}"
     try:
         from torch.utils import cpp_extension
 
         _ninja_on_path()
+        # the folder torch's builder uses (under TORCH_EXTENSIONS_DIR, else its cache), made if missing
+        _clear_stale_lock(Path(cpp_extension._get_build_directory(name, verbose=False), "lock"))
         return cpp_extension.load(name, [str(source)], extra_cflags=["-O3", "-ffp-contract=off"], verbose=False)
     except Exception as e:  # no compiler, no ninja, a failed build: the Python code gives the same numbers
         lines = [line for line in str(e).splitlines() if line.strip()]
@@ -55,3 +61,14 @@ def _ninja_on_path() -> None:
             os.environ["PATH"] = ninja.BIN_DIR + os.pathsep + os.environ.get("PATH", "")
         except ImportError:
             pass  # the build then fails with torch's own message, and the Python code runs
+
+
+def _clear_stale_lock(lock: Path, stale_after_s: float = 600.0) -> None:
+    """torch's builder holds a lock file while it builds and waits, without end, while one exists. A
+    process killed mid-build (a notebook kernel restarted, say) leaves it behind; a build takes
+    seconds, so a lock older than `stale_after_s` is such a leftover."""
+    try:
+        if time.time() - lock.stat().st_mtime > stale_after_s:
+            lock.unlink(missing_ok=True)
+    except FileNotFoundError:
+        pass
