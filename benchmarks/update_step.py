@@ -22,32 +22,24 @@ from augrnn.core.update import Update
 from timing import record
 from train_step import RUNS, fresh_model
 
-
-def per_parameter(cfg, model):
-    """fit's update before core/update.py: torch's calls over the parameters one by one (the update's
-    form on a GPU)."""
-    update = Update(cfg, model.parameters(), flat=False)
-    return update.zero_grad, update.step
+# the two forms, as Update's `flat`: False, torch's calls over the parameters one by one (fit's update
+# before core/update.py, and its form on a GPU); None, one flat buffer where the parameters allow it
+FORMS = {"per parameter": False, "flat": None}
 
 
-def flat(cfg, model):
-    update = Update(cfg, model.parameters())
-    return update.zero_grad, update.step
-
-
-def update_ms(exp, cfg, device, form, steps, first_step) -> float:
+def update_ms(exp, cfg, device, flat, steps, first_step) -> float:
     """Milliseconds per update over `steps` training steps (after one untimed step) of a fresh model."""
     model = fresh_model(exp, cfg, device)
-    zero_grad, update = form(cfg, model)
+    update = Update(cfg, model.parameters(), flat=flat)
     total = 0.0
     for k in range(steps + 1):
         t = first_step + k
         b = exp.batch(cfg, t, step_generator(cfg.seed, t, device), device)
         loss, _ = exp.loss(model, b, cfg)
-        zero_grad()
+        update.zero_grad()
         loss.backward()
         t0 = time.perf_counter()
-        update(t)
+        update.step(t)
         if k:
             total += time.perf_counter() - t0
     return total / steps * 1e3
@@ -71,10 +63,10 @@ def main():
             continue
         planned = next(p for p in CHAPTERS[chapter].plan("full") if p.name == name)
         exp, cfg = planned.experiment, planned.config
-        times = {"per parameter": [], "flat": []}
+        times = {form: [] for form in FORMS}
         for _ in range(args.rounds):
-            for form, fn in (("per parameter", per_parameter), ("flat", flat)):
-                times[form].append(update_ms(exp, cfg, device, fn, steps, args.first_step))
+            for form, flat in FORMS.items():
+                times[form].append(update_ms(exp, cfg, device, flat, steps, args.first_step))
         med = {k: statistics.median(v) for k, v in times.items()}
         tensors = sum(1 for p in exp.build_model(cfg).parameters() if p.requires_grad)
         ratio = med["per parameter"] / med["flat"]

@@ -31,11 +31,13 @@ from torch.nn import functional as F
 
 from ..core import native
 
+_SOURCE = Path(__file__).with_name("ponder.cpp")  # the C++ loops
+
 
 def ponder(first, later, h0, c0, weight_hh, halt_weight, halt_bias, max_steps: int, eps: float, use_native=True):
     """use_native: run the C++ loops on a CPU where they build (False: these Python ones)."""
     cpu = first.device.type == "cpu" and first.dtype in (torch.float32, torch.float64)
-    lib = native.load(Path(__file__).with_name("ponder.cpp")) if use_native and cpu else None
+    lib = native.load(_SOURCE) if use_native and cpu else None
     return _Ponder.apply(first, later, h0, c0, weight_hh, halt_weight, halt_bias, max_steps, eps, lib)
 
 
