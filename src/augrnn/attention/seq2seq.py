@@ -15,6 +15,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..core.packing import packed_index, sort_by_length, unpack_rows, unpacker
+from .decode import decode
 from .mechanism import additive_scores, attend, dot_scores, general_scores, hard_attend
 
 SCORES = ("additive", "dot", "scaled_dot", "general")
@@ -101,6 +102,8 @@ class Decoder(nn.Module):
     annotation otherwise. `expected` (B, bool) makes a hard decoder read softly for those sequences:
     Xu et al. sec. 4.1 do so for half the images in training, and their code reads softly at test."""
 
+    fused = True  # False: the soft additive decoder's steps run through autograd on a CPU too (`_loop`)
+
     def __init__(
         self,
         vocab: int,
@@ -164,9 +167,12 @@ class Decoder(nn.Module):
         b, t_max = inputs.shape
         if lengths is None:
             embs = self.embed(inputs)  # B x T x E
-            states, contexts, _, weights, logp = self._loop(enc, embs, noise, expected, [b] * t_max)
-            logits = self.out(torch.cat([torch.stack(states, 1), torch.stack(contexts, 1), embs], -1))
-            return Decoded(logits, torch.stack(weights, 1), torch.stack(logp, 1) if self.read == "hard" else None)
+            steps = embs.transpose(0, 1).reshape(b * t_max, -1)  # packed step-major: T steps of B rows
+            states, contexts, _, weights, logp = self._loop(enc, steps, noise, expected, [b] * t_max)
+            bt = lambda rows: rows.view(t_max, b, *rows.shape[1:]).transpose(0, 1)  # -> B x T x ...
+            logits = self.out(torch.cat([bt(states), bt(contexts), embs], -1))
+            hard = self.read == "hard"
+            return Decoded(logits, bt(weights).contiguous(), bt(logp).contiguous() if hard else None)
         real = self.real_steps(enc, inputs, lengths, noise, expected)
         unpack = lambda rows: unpack_rows(rows, real.index, b, t_max)  # zero past each sequence's end
         hard = self.read == "hard"
@@ -183,30 +189,42 @@ class Decoder(nn.Module):
         enc = Encoded(*(x[idx] for x in enc))
         inputs, noise = inputs[idx], None if noise is None else noise[idx]
         expected = None if expected is None else expected[idx]
-        states, contexts, step_embs, weights, logp = self._loop(enc, self.embed(inputs), noise, expected, sizes)
-        logits = self.out(torch.cat([torch.cat(x) for x in (states, contexts, step_embs)], -1))
-        hard = self.read == "hard"
-        return RealSteps(logits, packed_index(idx, sizes, t_max), torch.cat(weights), torch.cat(logp) if hard else None)
+        # the real steps' embeddings, packed: one gather (its backward one scatter) instead of a slice a step
+        at = packed_index(torch.arange(b, device=inputs.device), sizes, t_max)
+        steps = self.embed(inputs).flatten(0, 1).index_select(0, at)
+        states, contexts, steps, weights, logp = self._loop(enc, steps, noise, expected, sizes)
+        logits = self.out(torch.cat([states, contexts, steps], -1))
+        return RealSteps(logits, packed_index(idx, sizes, t_max), weights, logp)
 
     def _loop(self, enc: Encoded, embs, noise, expected, sizes):
-        """The recurrence over embs B x T x E, step t on the first sizes[t] rows: per step (state,
-        context, embedding, weights, log_choice), as tuples over the steps."""
+        """The recurrence over embs R x E, the packed steps (step t's sizes[t] rows, the first of the
+        batch, after step t - 1's): (states, contexts, embs, weights, log_choice), each packed the same
+        way (log_choice None for a soft read). The soft read with additive scores runs as one function
+        with a hand-written backward on a CPU (attention/decode.py): the same numbers, fewer calls."""
         state, prepared = self.start(enc)
-        # unbind, not embs[:, t]: the backward of T slices would fill a zero B x T x E gradient per step.
-        steps = embs.unbind(1)
+        a = self.attention
+        if self.fused and self.read == "soft" and a is not None and a.kind == "additive" and embs.device.type == "cpu":
+            if bool(enc.mask.any(-1).all()):  # (decode has no guard for a row with no real slot)
+                c = self.cell
+                args = (enc.annotations, enc.mask, a.w.weight, a.v, c.weight_ih, c.weight_hh, c.bias_ih, c.bias_hh)
+                states, contexts, weights = decode(embs, state, prepared, *args, sizes)
+                return states, contexts, embs, weights, None
         noises = [None] * len(sizes) if noise is None else noise.unbind(1)
         outs, size = [], None
-        for emb, noise_t, n in zip(steps, noises, sizes):
+        # split, not a slice a step: the backward of T slices would fill a zero R x E gradient per step.
+        for emb, noise_t, n in zip(embs.split(sizes), noises, sizes):
             if n != size:  # slice the per-sequence tensors once per batch size, not once per step
                 size = n
                 part = Encoded(*(_first(x, n) for x in enc))
                 part_prepared, part_expected = _first(prepared, n), _first(expected, n)
-            emb, state, noise_t = _first(emb, n), _first(state, n), _first(noise_t, n)
+            state, noise_t = _first(state, n), _first(noise_t, n)
             state, context, w, lp = self.advance(emb, state, part_prepared, part, noise_t, part_expected)
             if w is None:
                 w = part.mask.new_zeros(part.mask.shape, dtype=state.dtype)
-            outs.append((state, context, emb, w, lp))
-        return tuple(zip(*outs))
+            outs.append((state, context, w, lp))
+        states, contexts, weights, logp = zip(*outs)
+        hard = self.read == "hard"
+        return torch.cat(states), torch.cat(contexts), embs, torch.cat(weights), torch.cat(logp) if hard else None
 
     @torch.no_grad()
     def greedy(self, enc: Encoded, bos: int, eos: int, max_len: int, soft_read: bool = False):
