@@ -1,6 +1,8 @@
 // The soft decoder's steps with additive attention, forward and backward: attention/decode.py's
-// _Decode, operation for operation, with the same ATen calls in the same order. So the
-// numbers are the same to the last bit (tests/attention/test_decode.py). A decoder step is a few dozen
+// _Decode, operation for operation, with the same ATen calls in the same order, except that three runs
+// of element-wise arithmetic (query_keys, gru_grads, score_grads) are one pass each with the same
+// products and sums in the same order (the build turns off fused multiply-adds, which would round
+// differently). So the numbers are the same to the last bit (tests/attention/test_decode.py). A decoder step is a few dozen
 // small calls, for each of which Python and torch pay a few microseconds; here the loop runs in C++.
 // core/native.py builds it (CPU tensors, float32 or float64).
 
@@ -25,6 +27,97 @@ std::vector<Tensor> gru(const Tensor& inp, const Tensor& s, const Tensor& w_ih_t
   return {(s - n).mul_(z).add_(n), gh, n};
 }
 
+// x = (q + P) * 2 for q = W s (n x A) and P = U h (n x N x A), as forward's add and mul_ compute it.
+Tensor query_keys(const Tensor& q, const Tensor& prepared) {
+  const int64_t n = q.size(0), N = prepared.size(1), A = q.size(1);
+  Tensor x = at::empty({n, N, A}, q.options());
+  TORCH_CHECK(q.is_contiguous() && prepared.is_contiguous(), "query_keys: contiguous tensors only");
+  AT_DISPATCH_FLOATING_TYPES(q.scalar_type(), "query_keys", [&] {
+    using T = scalar_t;
+    const T two = 2;
+    for (int64_t b = 0; b < n; ++b) {
+      const T* __restrict__ qb = q.data_ptr<T>() + b * A;
+      for (int64_t j = 0; j < N; ++j) {
+        const T* __restrict__ p = prepared.data_ptr<T>() + (b * N + j) * A;
+        T* __restrict__ o = x.data_ptr<T>() + (b * N + j) * A;
+        for (int64_t a = 0; a < A; ++a) o[a] = (qb[a] + p[a]) * two;
+      }
+    }
+  });
+  return x;
+}
+
+// One row of gru_grads (below); no two rows overlap, which lets the compiler vectorise the loop.
+template <typename T>
+void gru_grads_row(const T* __restrict__ dh, const T* __restrict__ s, const T* __restrict__ nw,
+                   const T* __restrict__ g, T* __restrict__ d_gi, T* __restrict__ d_gh, T* __restrict__ dhz,
+                   int64_t H) {
+  const T one = 1;
+  for (int64_t j = 0; j < H; ++j) {
+    const T r = g[j], z = g[H + j], d = dh[j], nv = nw[j];
+    const T d_a = (d * (one - z)) * (one - nv * nv);
+    const T d_r = (d_a * g[2 * H + j]) * (r * (one - r));
+    const T d_z = (d * (s[j] - nv)) * (z * (one - z));
+    d_gi[j] = d_r;
+    d_gi[H + j] = d_z;
+    d_gi[2 * H + j] = d_a;
+    d_gh[j] = d_r;
+    d_gh[H + j] = d_z;
+    d_gh[2 * H + j] = d_a * r;
+    dhz[j] = d * z;
+  }
+}
+
+// The GRU cell's gradients as _Decode.backward's dozen element-wise calls compute them, in one pass:
+//   d_a = dh (1 - z) (1 - n^2), d_gi = [d_a gh_n r (1 - r), dh (s - n) z (1 - z), d_a],
+//   d_gh = [the same two, d_a r], and dh z (the gradient reaching s directly).
+// g: gh's rows (r, z, W_hn s + b_hn); d_gi and d_gh: rows of n x 3H buffers.
+Tensor gru_grads(const Tensor& dh, const Tensor& s, const Tensor& nw, const Tensor& g, Tensor& d_gi, Tensor& d_gh) {
+  const int64_t n = dh.size(0), H = dh.size(1);
+  Tensor dhz = at::empty_like(dh);
+  for (const Tensor* t : std::initializer_list<const Tensor*>{&dh, &s, &nw, &g, &d_gi, &d_gh, &dhz}) {
+    TORCH_CHECK(t->stride(1) == 1, "gru_grads: rows must be contiguous");
+  }
+  AT_DISPATCH_FLOATING_TYPES(dh.scalar_type(), "gru_grads", [&] {
+    using T = scalar_t;
+    for (int64_t b = 0; b < n; ++b) {
+      gru_grads_row<T>(dh.data_ptr<T>() + b * dh.stride(0), s.data_ptr<T>() + b * s.stride(0),
+                       nw.data_ptr<T>() + b * nw.stride(0), g.data_ptr<T>() + b * g.stride(0),
+                       d_gi.data_ptr<T>() + b * d_gi.stride(0), d_gh.data_ptr<T>() + b * d_gh.stride(0),
+                       dhz.data_ptr<T>() + b * dhz.stride(0), H);
+    }
+  });
+  return dhz;
+}
+
+// The scores' gradient back to x = W s + U h (halved: d_x2 is the gradient of W s + U h itself):
+// d_x2 = 4 d_scores v sig (1 - sig), as _Decode.backward's six element-wise calls compute it, and
+// d_prepared += d_x2 in the same pass. d_scores n x N, sig n x N x A, d_prepared's first n rows.
+Tensor score_grads(const Tensor& d_scores, const Tensor& v, const Tensor& sig, Tensor& d_prepared) {
+  const int64_t n = sig.size(0), N = sig.size(1), A = sig.size(2);
+  Tensor d_x2 = at::empty_like(sig);
+  for (const Tensor* t : std::initializer_list<const Tensor*>{&d_scores, &v, &sig, &d_prepared}) {
+    TORCH_CHECK(t->is_contiguous(), "score_grads: contiguous tensors only");
+  }
+  AT_DISPATCH_FLOATING_TYPES(sig.scalar_type(), "score_grads", [&] {
+    using T = scalar_t;
+    const T one = 1, four = 4;
+    const T* __restrict__ vv = v.data_ptr<T>();
+    for (int64_t k = 0; k < n * N; ++k) {
+      const T c = d_scores.data_ptr<T>()[k] * four;
+      const T* __restrict__ sg = sig.data_ptr<T>() + k * A;
+      T* __restrict__ o = d_x2.data_ptr<T>() + k * A;
+      T* __restrict__ p = d_prepared.data_ptr<T>() + k * A;
+      for (int64_t a = 0; a < A; ++a) {
+        const T x = (c * vv[a]) * (sg[a] * (one - sg[a]));
+        o[a] = x;
+        p[a] = p[a] + x;
+      }
+    }
+  });
+  return d_x2;
+}
+
 // Returns {states, contexts, weights} (R x H, R x D, R x N) and what the backward reads: the sigmoids
 // R x N x A, the cell's inputs R x (E + D), gh R x 3H and n R x H.
 std::vector<Tensor> forward(const Tensor& embs, const Tensor& s0, const Tensor& prepared, const Tensor& annotations,
@@ -39,11 +132,12 @@ std::vector<Tensor> forward(const Tensor& embs, const Tensor& s0, const Tensor& 
   const Tensor closed = mask.logical_not(), v_sum = v.sum(), w_a_t = w_a.t(), w_ih_t = w_ih.t(),
                w_hh_t = w_hh.t();
   const double inf = std::numeric_limits<double>::infinity();
+  const Tensor keys = prepared.contiguous();  // (query_keys reads it as one block)
   Tensor s = s0;
   int64_t start = 0;
   for (const int64_t n : sizes) {
     s = s.slice(0, 0, n);
-    Tensor x = (at::mm(s, w_a_t).unsqueeze(1) + prepared.slice(0, 0, n)).mul_(2);
+    Tensor x = query_keys(at::mm(s, w_a_t), keys.slice(0, 0, n));
     // Each step's tensors are new ones, copied into the buffers: MKL's products round differently where
     // an input starts at another alignment, as a row of a buffer may, and the loop's numbers would change.
     Tensor sig = at::sigmoid(x);
@@ -89,17 +183,8 @@ std::vector<Tensor> backward(const std::vector<int64_t>& sizes, const Tensor& s0
     if (d_s.defined()) dh.slice(0, 0, d_s.size(0)).add_(d_s);
     // GRU cell: s' = (s - n) z + n, n = tanh(i_n + r (W_hn s + b_hn)), r and z sigmoids
     const Tensor &s = prev[t], nw = ns.slice(0, a, b);
-    auto rzg = ghs.slice(0, a, b).chunk(3, 1);
-    const Tensor &r = rzg[0], &z = rzg[1], &gh_n = rzg[2];
-    Tensor d_a = dh * (1 - z) * (1 - nw * nw);
     Tensor d_gi = d_gi_all.slice(0, a, b), d_gh = d_gh_all.slice(0, a, b);
-    auto d_i = d_gi.chunk(3, 1);
-    at::mul_out(d_i[0], d_a * gh_n, r * (1 - r));
-    at::mul_out(d_i[1], dh * (s - nw), z * (1 - z));
-    d_i[2].copy_(d_a);
-    d_gh.slice(1, 0, 2 * H).copy_(d_gi.slice(1, 0, 2 * H));
-    Tensor d_gh_n = d_gh.slice(1, 2 * H);
-    at::mul_out(d_gh_n, d_a, r);
+    Tensor dhz = gru_grads(dh, s, nw, ghs.slice(0, a, b), d_gi, d_gh);
     // the context: the cell's input after the embedding, and an output
     Tensor d_context = at::mm(d_gi, w_ih_context);
     if (d_contexts) d_context += d_contexts->slice(0, a, b);
@@ -111,11 +196,11 @@ std::vector<Tensor> backward(const std::vector<int64_t>& sizes, const Tensor& s0
     Tensor d_scores = d_scores_all.slice(0, a, b);
     at::mul_out(d_scores, w, d_w - (d_w * w).sum(-1, true));
     const Tensor sig = sigs.slice(0, a, b);
-    Tensor d_x2 = (d_scores * 4).unsqueeze(-1) * v * (sig * (1 - sig));
-    d_prepared.slice(0, 0, n) += d_x2;
+    Tensor d_prepared_n = d_prepared.slice(0, 0, n);
+    Tensor d_x2 = score_grads(d_scores, v, sig, d_prepared_n);
     Tensor d_q = d_q_all.slice(0, a, b);
     at::sum_out(d_q, d_x2, 1);
-    d_s = at::addmm(dh * z, d_gh, w_hh).addmm_(d_q, w_a);
+    d_s = at::addmm(dhz, d_gh, w_hh).addmm_(d_q, w_a);
   }
   Tensor s_prev = at::cat(prev);
   if (d_s.size(0) < s0.size(0)) {  // rows with no output step at all
