@@ -40,3 +40,15 @@ def test_a_lock_left_by_a_killed_build_is_cleared(tmp_path):
     os.utime(lock, (old, old))
     native._clear_stale_lock(lock)
     assert not lock.exists()
+
+
+def test_flags_a_compiler_refuses_give_way_to_the_portable_ones(tmp_path, monkeypatch):
+    """-march=native first; a compiler that refuses it (older Apple clang) builds with the second set."""
+    monkeypatch.setenv("TORCH_EXTENSIONS_DIR", str(tmp_path))
+    monkeypatch.setattr(native, "FLAGS", (["-O3", "--no-such-flag-here"], native.FLAGS[-1]))
+    source = tmp_path / "small.cpp"
+    source.write_text(
+        "#include <pybind11/pybind11.h>\nint two() { return 2; }\n"
+        "PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) { m.def(\"two\", &two); }\n"
+    )
+    assert native.load(source).two() == 2

@@ -35,11 +35,13 @@ Tensor query_keys(const Tensor& q, const Tensor& prepared) {
   AT_DISPATCH_FLOATING_TYPES(q.scalar_type(), "query_keys", [&] {
     using T = scalar_t;
     const T two = 2;
+    const T *qd = q.data_ptr<T>(), *pd = prepared.data_ptr<T>();
+    T* xd = x.data_ptr<T>();
     for (int64_t b = 0; b < n; ++b) {
-      const T* __restrict__ qb = q.data_ptr<T>() + b * A;
       for (int64_t j = 0; j < N; ++j) {
-        const T* __restrict__ p = prepared.data_ptr<T>() + (b * N + j) * A;
-        T* __restrict__ o = x.data_ptr<T>() + (b * N + j) * A;
+        const T* __restrict__ qb = qd + b * A;
+        const T* __restrict__ p = pd + (b * N + j) * A;
+        T* __restrict__ o = xd + (b * N + j) * A;
         for (int64_t a = 0; a < A; ++a) o[a] = (qb[a] + p[a]) * two;
       }
     }
@@ -102,14 +104,16 @@ Tensor score_grads(const Tensor& d_scores, const Tensor& v, const Tensor& sig, T
   AT_DISPATCH_FLOATING_TYPES(sig.scalar_type(), "score_grads", [&] {
     using T = scalar_t;
     const T one = 1, four = 4;
-    const T* __restrict__ vv = v.data_ptr<T>();
+    const T *ds = d_scores.data_ptr<T>(), *vv = v.data_ptr<T>(), *sd = sig.data_ptr<T>();
+    T *od = d_x2.data_ptr<T>(), *pd = d_prepared.data_ptr<T>();
     for (int64_t k = 0; k < n * N; ++k) {
-      const T c = d_scores.data_ptr<T>()[k] * four;
-      const T* __restrict__ sg = sig.data_ptr<T>() + k * A;
-      T* __restrict__ o = d_x2.data_ptr<T>() + k * A;
-      T* __restrict__ p = d_prepared.data_ptr<T>() + k * A;
+      const T c = ds[k] * four;
+      const T* __restrict__ vk = vv;
+      const T* __restrict__ sg = sd + k * A;
+      T* __restrict__ o = od + k * A;
+      T* __restrict__ p = pd + k * A;
       for (int64_t a = 0; a < A; ++a) {
-        const T x = (c * vv[a]) * (sg[a] * (one - sg[a]));
+        const T x = (c * vk[a]) * (sg[a] * (one - sg[a]));
         o[a] = x;
         p[a] = p[a] + x;
       }
