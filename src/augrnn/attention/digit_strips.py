@@ -86,13 +86,16 @@ class StripReader(nn.Module):
     def __init__(self, cfg: ReaderConfig, max_digits: int):
         super().__init__()
         c = cfg.channels
+        # Pooling before the ReLU: max(relu(x)) = relu(max(x)), the same numbers and gradients (ReLU is
+        # monotone, and a window's maximum is the same element either way), with the ReLU and its
+        # backward on a quarter of the values. (The layers keep their indices, so do saved weights.)
         self.conv = nn.Sequential(
             nn.Conv2d(1, c, 3, padding=1),
-            nn.ReLU(),
             nn.MaxPool2d(2),
+            nn.ReLU(),
             nn.Conv2d(c, c, 3, padding=1),
-            nn.ReLU(),
             nn.MaxPool2d(2),
+            nn.ReLU(),
         )
         # Channels-last weights make the convolutions' outputs channels last: the same numbers, and
         # torch's CPU max-pooling runs ~10x faster on that layout than on the default one.
