@@ -49,6 +49,6 @@ def test_flags_a_compiler_refuses_give_way_to_the_portable_ones(tmp_path, monkey
     source = tmp_path / "small.cpp"
     source.write_text(
         "#include <pybind11/pybind11.h>\nint two() { return 2; }\n"
-        "PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) { m.def(\"two\", &two); }\n"
+        'PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) { m.def("two", &two); }\n'
     )
     assert native.load(source).two() == 2

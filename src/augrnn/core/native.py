@@ -24,7 +24,6 @@ from pathlib import Path
 
 import torch
 
-
 # -O3 -march=native: vectorised for this machine's CPU, which builds it for itself. -ffp-contract=off:
 # no fused multiply-adds, so each product and sum is rounded as torch rounds it. A compiler that
 # refuses -march=native (older Apple clang) gets the second set.
