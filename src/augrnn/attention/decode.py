@@ -61,15 +61,12 @@ class _Decode(torch.autograd.Function):
             )
             ctx.save_for_backward(s0, prepared, annotations, w_a, v, w_ih, w_hh, states, weights, *saved)
             return states, contexts, weights
-        r_all, (a, d, h) = embs.shape[0], (w_a.shape[0], annotations.shape[-1], s0.shape[-1])
-        states, contexts, weights = (
-            embs.new_empty(r_all, h),
-            embs.new_empty(r_all, d),
-            embs.new_empty(r_all, mask.shape[1]),
-        )
-        sigs = embs.new_empty(r_all, mask.shape[1], a)  # sigmoid(2 (W s + U h)), which the backward reads
-        inps = embs.new_empty(r_all, embs.shape[1] + d)  # the cell's inputs [embedding, context]
-        ghs, ns = embs.new_empty(r_all, 3 * h), embs.new_empty(r_all, h)
+        empty, rows_all, slots = embs.new_empty, embs.shape[0], mask.shape[1]
+        a, d, h = w_a.shape[0], annotations.shape[-1], s0.shape[-1]
+        states, contexts, weights = empty(rows_all, h), empty(rows_all, d), empty(rows_all, slots)
+        sigs = empty(rows_all, slots, a)  # sigmoid(2 (W s + U h)), which the backward reads
+        inps = empty(rows_all, embs.shape[1] + d)  # the cell's inputs [embedding, context]
+        ghs, ns = empty(rows_all, 3 * h), empty(rows_all, h)
         closed, v_sum = ~mask, v.sum()
         s, start = s0, 0
         for n in sizes:
@@ -147,7 +144,7 @@ class _Decode(torch.autograd.Function):
         d_v = 2 * (d_scores_all.reshape(1, -1) @ sigs.reshape(-1, sigs.shape[-1])).squeeze(0) - d_scores_all.sum()
         return (
             d_gi_all @ w_ih[:, :e],  # embs
-            d_s,  # s0 (step 0 runs every row)
+            d_s,  # s0
             d_prepared,
             d_annotations,
             None,  # mask

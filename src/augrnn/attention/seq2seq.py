@@ -200,7 +200,8 @@ class Decoder(nn.Module):
         """The recurrence over embs R x E, the packed steps (step t's sizes[t] rows, the first of the
         batch, after step t - 1's): (states, contexts, embs, weights, log_choice), each packed the same
         way (log_choice None for a soft read). The soft read with additive scores runs as one function
-        with a hand-written backward on a CPU (attention/decode.py): the same numbers, fewer calls."""
+        with a hand-written backward on a CPU (attention/decode.py): the same forward numbers to the
+        last bit, the same gradients to float rounding, in far fewer calls."""
         state, prepared = self.start(enc)
         a = self.attention
         if self.fused and self.read == "soft" and a is not None and a.kind == "additive" and embs.device.type == "cpu":
