@@ -58,13 +58,8 @@ def test_a_row_with_no_real_slot_runs_the_loop_without_nan():
 def _inputs(dtype, sizes, seed=0):
     g = torch.Generator().manual_seed(seed)
     make = lambda *shape: torch.randn(*shape, generator=g, dtype=dtype).requires_grad_()
-    r = sum(sizes)
-    return [make(r, E), make(B, H), make(B, N, A), make(B, N, D), _mask(), make(A, H), make(A)] + [
-        make(3 * H, E + D),
-        make(3 * H, H),
-        make(3 * H),
-        make(3 * H),
-    ]
+    attention = [make(sum(sizes), E), make(B, H), make(B, N, A), make(B, N, D), _mask(), make(A, H), make(A)]
+    return attention + [make(3 * H, E + D), make(3 * H, H), make(3 * H), make(3 * H)]  # the GRU cell's
 
 
 def test_finite_differences():

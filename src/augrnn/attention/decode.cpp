@@ -2,8 +2,9 @@
 // _Decode, operation for operation, with the same ATen calls in the same order, except that three runs
 // of element-wise arithmetic (query_keys, gru_grads, score_grads) are one pass each with the same
 // products and sums in the same order (the build turns off fused multiply-adds, which would round
-// differently). So the numbers are the same to the last bit (tests/attention/test_decode.py). A decoder step is a few dozen
-// small calls, for each of which Python and torch pay a few microseconds; here the loop runs in C++.
+// differently). So the numbers are the same to the last bit (tests/attention/test_decode.py). A
+// decoder step is a few dozen small calls, for each of which Python and torch pay a few microseconds;
+// here the loop runs in C++.
 // core/native.py builds it (CPU tensors, float32 or float64).
 
 #include <ATen/ATen.h>
