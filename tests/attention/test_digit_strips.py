@@ -91,13 +91,15 @@ def test_the_channels_last_encoder_gives_the_default_layouts_loss_and_gradients(
 
 
 def test_pooling_before_the_relu_gives_relu_then_pool_to_the_last_bit():
-    """The encoder pools before its ReLUs (cheaper); max(relu(x)) = relu(max(x)), gradients included."""
+    """The encoder pools before its ReLUs (cheaper), both in one function (attention/pool.py);
+    max(relu(x)) = relu(max(x)), gradients included, against torch's ReLU and then max-pooling."""
     cfg = StripConfig(batch_size=8, model={"channels": 4, "hidden": 8})
     torch.manual_seed(0)
     conv = DigitStrips().build_model(cfg).conv
-    assert [type(m).__name__ for m in conv] == ["Conv2d", "MaxPool2d", "ReLU"] * 2
+    assert [type(m).__name__ for m in conv] == ["Conv2d", "MaxPoolReLU", "Identity"] * 2
     x = strip_batch(cfg, 8, torch.Generator().manual_seed(0), torch.device("cpu"))["x"]
-    relu_first = torch.nn.Sequential(conv[0], conv[2], conv[1], conv[3], conv[5], conv[4])
+    pool, relu = torch.nn.MaxPool2d(2), torch.nn.ReLU()
+    relu_first = torch.nn.Sequential(conv[0], relu, pool, conv[3], relu, pool)
     outs = [m(x) for m in (conv, relu_first)]
     g = torch.randn(outs[0].shape, generator=torch.Generator().manual_seed(1))
     grads = [torch.autograd.grad(out, list(conv.parameters()), g) for out in outs]

@@ -20,6 +20,7 @@ from ..core.config import Config, ConfigError, TrainConfig, bounded, choice, nes
 from ..core.devices import fixed_generator, per_device
 from ..datasets.digits import digit_images
 from .mechanism import coverage_penalty, entropy
+from .pool import MaxPoolReLU
 from .seq2seq import DIGIT_BOS as BOS
 from .seq2seq import DIGIT_EOS as EOS
 from .seq2seq import DIGIT_VOCAB as VOCAB
@@ -87,15 +88,16 @@ class StripReader(nn.Module):
         super().__init__()
         c = cfg.channels
         # Pooling before the ReLU: max(relu(x)) = relu(max(x)), the same numbers and gradients (ReLU is
-        # monotone, and a window's maximum is the same element either way), with the ReLU and its
-        # backward on a quarter of the values. (The layers keep their indices, so do saved weights.)
+        # monotone, and a window's maximum is the same element either way), with the ReLU on a quarter
+        # of the values. Both run as one function (attention/pool.py: one pass each way on a CPU, the
+        # same bits as torch's two layers); the empty layers keep the others' indices, so saved weights load.
         self.conv = nn.Sequential(
             nn.Conv2d(1, c, 3, padding=1),
-            nn.MaxPool2d(2),
-            nn.ReLU(),
+            MaxPoolReLU(),
+            nn.Identity(),
             nn.Conv2d(c, c, 3, padding=1),
-            nn.MaxPool2d(2),
-            nn.ReLU(),
+            MaxPoolReLU(),
+            nn.Identity(),
         )
         # Channels-last weights make the convolutions' outputs channels last: the same numbers, and
         # torch's CPU max-pooling runs ~10x faster on that layout than on the default one.
