@@ -4,7 +4,8 @@ after each convolution.
 `max_pool_relu(x)` is F.relu(F.max_pool2d(x, 2)) for x B x C x H x W (any layout; the result keeps
 it), with the same values and gradients to the last bit (tests/attention/test_pool.py). On a CPU it
 runs attention/pool.cpp, one pass forward and one backward, wherever that file builds (core/native.py):
-at the strip reader's shapes torch's pooling backward alone took about a tenth of the training step.
+at the strip reader's shapes torch's two poolings took about a tenth of the training step, most of it
+in their backward.
 Elsewhere, or where it does not build, it runs torch's two calls.
 """
 
