@@ -25,8 +25,8 @@ struct Strides {
 };
 
 template <typename T, bool Unit>
-void pool_forward(const T* __restrict__ x, T* __restrict__ y, uint8_t* __restrict__ where, Strides sx, Strides sy, int64_t B, int64_t C, int64_t Ho,
-                  int64_t Wo) {
+void pool_forward(const T* __restrict__ x, T* __restrict__ y, uint8_t* __restrict__ where, Strides sx, Strides sy,
+                  int64_t B, int64_t C, int64_t Ho, int64_t Wo) {
   const int64_t xc = Unit ? 1 : sx.c, yc = Unit ? 1 : sy.c;
   for (int64_t b = 0; b < B; ++b)
     for (int64_t i = 0; i < Ho; ++i)
@@ -57,8 +57,9 @@ void pool_forward(const T* __restrict__ x, T* __restrict__ y, uint8_t* __restric
 constexpr int64_t kBlock = 64;
 
 template <typename T, bool Unit>
-void pool_backward(const T* __restrict__ dy, const T* __restrict__ y, const uint8_t* __restrict__ where, T* __restrict__ dx, Strides sg, Strides sy, Strides sx,
-                   int64_t B, int64_t C, int64_t Ho, int64_t Wo) {
+void pool_backward(const T* __restrict__ dy, const T* __restrict__ y, const uint8_t* __restrict__ where,
+                   T* __restrict__ dx, Strides sg, Strides sy, Strides sx, int64_t B, int64_t C, int64_t Ho,
+                   int64_t Wo) {
   const int64_t gc = Unit ? 1 : sg.c, yc = Unit ? 1 : sy.c, xc = Unit ? 1 : sx.c;
   for (int64_t b = 0; b < B; ++b)
     for (int64_t i = 0; i < Ho; ++i)
