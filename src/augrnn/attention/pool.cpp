@@ -114,9 +114,7 @@ Tensor backward(const Tensor& dy, const Tensor& y, const Tensor& where, int64_t 
   const auto options = dy.options().memory_format(y.suggest_memory_format());
   Tensor dx = (H % 2 || W % 2) ? at::zeros({B, C, H, W}, options) : at::empty({B, C, H, W}, options);
   const Strides sg(dy), sy(y), sx(dx);
-  TORCH_CHECK(Strides(where).b == sy.b && Strides(where).c == sy.c && Strides(where).h == sy.h &&
-                  Strides(where).w == sy.w,
-              "max_pool_relu: `where` must have y's strides");
+  TORCH_CHECK(where.strides() == y.strides(), "max_pool_relu: `where` must have y's strides");
   AT_DISPATCH_FLOATING_TYPES(dy.scalar_type(), "max_pool_relu_backward", [&] {
     using T = scalar_t;
     if (sg.c == 1 && sy.c == 1 && sx.c == 1)

@@ -5,8 +5,7 @@ after each convolution.
 it), with the same values and gradients to the last bit (tests/attention/test_pool.py). On a CPU it
 runs attention/pool.cpp, one pass forward and one backward, wherever that file builds (core/native.py):
 at the strip reader's shapes torch's two poolings took about a tenth of the training step, most of it
-in their backward.
-Elsewhere, or where it does not build, it runs torch's two calls.
+in their backward. Elsewhere, or where it does not build, it runs torch's two calls.
 """
 
 from __future__ import annotations
