@@ -1,12 +1,13 @@
 """The training step of each chapter's main experiments, as `fit` runs it (batch, loss, backward,
-clipping, optimiser), eager and with the experiment's torch.compile (where it has one). Configs are
-the full-scale plans' own. Every round trains a fresh model from the same initialisation for the same
-number of steps on the same batches, so each round (and each checkout) does the same work: a model
-whose cost depends on what it has learnt (ACT's ponder steps) is timed on the same trajectory. The
-labels of STORED start from a stored run's trained weights instead (ACT's trained networks ponder
-about five times longer than a fresh one, which is where the logic runs spend their time).
-Rounds alternate between the modes; medians are printed (with --against, also the median of each
-round's ratio to the other checkout's round: "paired").
+clipping, optimiser), eager and with the experiment's torch.compile (where it has one; COMPILE_ALSO:
+where its runs do not compile, what the compiler would give it). Configs are the full-scale plans'
+own. Every round trains a fresh model from the same initialisation for the same number of steps on
+the same batches, so each round (and each checkout) does the same work: a model whose cost depends
+on what it has learnt (ACT's ponder steps) is timed on the same trajectory. The labels of STORED
+start from a stored run's trained weights instead (ACT's trained networks ponder about five times
+longer than a fresh one, which is where the logic runs spend their time). Rounds alternate between
+the modes; medians are printed (with --against, also the median of each round's ratio to the other
+checkout's round: "paired").
 
     .venv/bin/python benchmarks/train_step.py [--only ntm/copy ...] [--threads 1] [--rounds 3] [--record]
 
@@ -45,6 +46,10 @@ try:  # the update fit runs (core/update.py); a checkout from before it (--again
 except ImportError:
     Update = None
     from augrnn.core.train import make_optimizer
+try:  # the compiled training forward (core/compiled.py); a checkout from before it lacks it
+    from augrnn.core.compiled import compile_training_forward
+except ImportError:
+    compile_training_forward = None
 from timing import record
 
 HERE = str(Path(__file__).resolve().parents[1])  # this checkout
@@ -66,6 +71,9 @@ RUNS = {
 CHANGED = {
     "attention/speech, GRU listener": ("attention", "speech-attention-seed0", {"model": {"cell": "gru"}}, 10),
 }
+# label -> how to compile an experiment whose runs are not compiled (it has no compile_model): what the
+# compiler would give it, timed as "compiled" beside its eager step (on a CPU)
+COMPILE_ALSO = {"programmer/tables": compile_training_forward, "programmer/arithmetic": compile_training_forward}
 # label -> (chapter, planned run, timed steps): the run's own trained weights (data/results), not a fresh
 # initialisation: a trained ACT network ponders about 10 inner steps per input where a fresh one ponders 2
 STORED = {
@@ -162,8 +170,10 @@ def main():
             print(f"{label:24s} (not in this checkout: {e})", flush=True)
             continue
         modes = {"eager": None}
-        if not args.no_compile and hasattr(exp, "compile_model"):
-            modes["compiled"] = exp.compile_model
+        # (COMPILE_ALSO on a CPU only: gpu_check.sh's time on a lent GPU has no room for two more compilations)
+        compile_ = getattr(exp, "compile_model", None) or (COMPILE_ALSO.get(label) if device.type == "cpu" else None)
+        if not args.no_compile and compile_:
+            modes["compiled"] = compile_
         steps = max(1, round(steps * args.scale_steps))
         rates = {m: [] for m in modes}
         for _ in range(args.rounds):
@@ -179,7 +189,11 @@ def main():
             for mode, compile_ in modes.items():
                 weights = Path(HERE, "data", "results", chapter, name, "model.pt") if label in STORED else None
                 model = fresh_model(exp, cfg, device, compile_, weights)
+                t0 = time.perf_counter()
                 rates[mode].append(steps_per_second(exp, cfg, model, device, steps, args.first_step))
+                if compile_:  # the untimed first step, which compiles (seconds with a warm inductor cache)
+                    first = time.perf_counter() - t0 - steps / rates[mode][-1]
+                    print(f"{label:24s} first {mode} step: {first:.1f} s", flush=True)
         med = {m: statistics.median(v) for m, v in rates.items()}
         comp = med.get("compiled")
         ratio = f"{comp / med['eager']:5.2f}x" if comp else "   -"
