@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from augrnn.act.mechanism import halting_weights
+from augrnn.act.mechanism import _inner_steps, halting_weights
 from augrnn.book.chapters import CHAPTERS
 from augrnn.core.devices import pick_device, step_generator
 from augrnn.core.update import Update
@@ -33,15 +33,13 @@ PARTS = ("batch", "forward", "backward", "update")
 def fixed_loss(model, x, y, k: int, tau: float):
     """Parity's loss (eq. 12) for exactly k inner steps of every sample: the arithmetic of ACTCell's
     inner steps and halting weights, without the host check after each step."""
-    cell, halt = model.cell, model.act.halt
-    later = F.linear(x, cell.weight_ih[:, :-1], cell.bias_ih + cell.bias_hh)
-    first = later + cell.weight_ih[:, -1]
+    first, later, step = _inner_steps(model.cell, x)  # the inputs' share, once; step: the tanh RNN's update
     h = x.new_zeros(x.shape[0], model.hidden)
     states, halts = [], []
     for n in range(k):
-        h = torch.tanh(torch.addmm(first if n == 0 else later, h, cell.weight_hh.t()))
+        h = step(first if n == 0 else later, h)
         states.append(h)
-        halts.append(torch.sigmoid(halt(h)).squeeze(-1))
+        halts.append(torch.sigmoid(model.act.halt(h)).squeeze(-1))
     p, steps, remainder = halting_weights(torch.stack(halts, -1), model.act.eps)
     logits = model.out((p.unsqueeze(-1) * torch.stack(states, 1)).sum(1)).squeeze(-1)
     return F.binary_cross_entropy_with_logits(logits, y) + tau * (steps + remainder).mean()
